@@ -1,0 +1,65 @@
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import type { Command } from "commander";
+import { readBeir } from "../../eval/beir.js";
+import { evaluateKnowledgeRetrieval } from "../../eval/knowledge-retrieval.js";
+import { renderRetrievalReport } from "../../eval/report-html.js";
+import { usageError } from "../errors.js";
+import { progressDisplay } from "../progress.js";
+import { type CommandContext, withCommand } from "../run.js";
+
+interface EvalRetrievalFlags {
+  beir?: string;
+  split?: string;
+  report?: string;
+  k1?: string;
+  b?: string;
+  titleWeight?: string;
+  json?: boolean;
+}
+
+function parseNumber(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw usageError(`${name} must be a number from ${min} to ${max}, got "${value}"`, `e.g. ${name} ${min === 0 ? 0.4 : 1}`);
+  return n;
+}
+
+export function registerEval(program: Command): void {
+  const evalCmd = program.command("eval").description("measure Strata on standard datasets");
+  evalCmd
+    .command("retrieval")
+    .description("retrieval quality on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): nDCG@10, Recall@100, MRR@10")
+    .option("--beir <dir>", "the BEIR dataset folder")
+    .option("--split <name>", "qrels split to score (default test)", "test")
+    .option("--report <file.html>", "also write an HTML report with a per-query chart")
+    .option("--k1 <n>", "BM25 term-frequency saturation (default 0.9)")
+    .option("--b <n>", "BM25 length normalisation (default 0.4)")
+    .option("--title-weight <n>", "weight of title/heading matches against body matches (default 1)")
+    .option("--json", "print one JSON document: {dataset, split, queries, ndcg_at_10, recall_at_100, mrr_at_10, ms_per_query, …}")
+    .addHelpText("after", "\nExample:\n  strata eval retrieval --beir ../shared/data/scifact --split test --report scifact.html")
+    .action(withCommand(async (flags: EvalRetrievalFlags, ctx: CommandContext) => {
+      if (!flags.beir) throw usageError("--beir <dir> is required", "point it at a folder with corpus.jsonl, queries.jsonl and qrels/");
+      const k1 = parseNumber("--k1", flags.k1, 0, 10);
+      const b = parseNumber("--b", flags.b, 0, 1);
+      const weightTitle = parseNumber("--title-weight", flags.titleWeight, 0, 100);
+      const bm25 = { ...(k1 !== undefined ? { k1 } : {}), ...(b !== undefined ? { b, bTitle: b } : {}), ...(weightTitle !== undefined ? { weightTitle } : {}) };
+      const progress = progressDisplay();
+      const dataset = await readBeir(flags.beir, flags.split ?? "test", { signal: ctx.signal, onProgress: progress.listener });
+      const result = await evaluateKnowledgeRetrieval(dataset, { bm25, signal: ctx.signal, onProgress: progress.listener });
+      progress.stop();
+      const { perQuery, ...summary } = result;
+      if (flags.report) {
+        const command = `strata ${process.argv.slice(2).join(" ")}`;
+        writeFileSync(flags.report, renderRetrievalReport(result, { command, machine: `${cpus().length}-core ${process.arch}, Node ${process.versions.node}`, generatedAt: new Date().toISOString() }));
+        process.stderr.write(`report: ${flags.report}\n`);
+      }
+      if (flags.json) ctx.printJson({ ...summary, bm25: Object.keys(bm25).length > 0 ? bm25 : "default", perQuery: perQuery.map((q) => ({ id: q.id, ndcg_at_10: q.ndcg_at_10, firstRelevantRank: q.firstRelevantRank })) });
+      else {
+        process.stdout.write(
+          `${summary.dataset} (${summary.split}, ${summary.queries} queries)\n  nDCG@10    ${summary.ndcg_at_10.toFixed(4)}\n  Recall@100 ${summary.recall_at_100.toFixed(4)}\n  MRR@10     ${summary.mrr_at_10.toFixed(4)}\n  ms/query   ${summary.ms_per_query} (p50 ${summary.p50_ms}, p95 ${summary.p95_ms})\n`,
+        );
+      }
+      return 0;
+    }));
+}

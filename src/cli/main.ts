@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The `strata` command: one file per command under commands/; this file only wires them up and
+// turns commander's own usage errors into exit code 2 with a hint.
+import { Command, CommanderError } from "commander";
+import { registerAsk } from "./commands/ask.js";
+import { registerEval } from "./commands/eval.js";
+import { registerIngest } from "./commands/ingest.js";
+import { registerSearch } from "./commands/search.js";
+import { registerShow } from "./commands/show.js";
+import { EXIT } from "./errors.js";
+
+const program = new Command();
+program
+  .name("strata")
+  .description("Strata: a generative-AI stack you run on your own machine. Working today: knowledge bases with cited answers.")
+  .version("0.1.0")
+  .option("--debug", "print stack traces for errors")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`error: ${str.replace(/^error:\s*/, "")}`) });
+
+registerIngest(program);
+registerSearch(program);
+registerAsk(program);
+registerShow(program);
+registerEval(program);
+for (const c of program.commands) c.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    const ok = e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help";
+    process.exitCode = ok ? EXIT.ok : EXIT.usage;
+  } else throw e;
+}

@@ -1,0 +1,49 @@
+// Every error a user can cause is a StrataError: a stable code, a one-line message naming the cause,
+// and a hint naming the fix. The CLI prints message and hint; the server maps code to an HTTP status.
+
+export type ErrorCode =
+  | "USAGE"
+  | "NOT_FOUND"
+  | "NOT_A_STORE"
+  | "STORE_TOO_NEW"
+  | "STORE_CORRUPT"
+  | "EMPTY_FILE"
+  | "FILE_TOO_LARGE"
+  | "BINARY_FILE"
+  | "INVALID_UTF8"
+  | "PARSE_FAILED"
+  | "UNSUPPORTED_TYPE"
+  | "SYMLINK_LOOP"
+  | "UNREADABLE"
+  | "QUESTION_TOO_LONG"
+  | "EMPTY_QUESTION"
+  | "ABORTED"
+  | "INTERNAL";
+
+export class StrataError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+
+  constructor(code: ErrorCode, message: string, hint = "", options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StrataError";
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export function isStrataError(e: unknown): e is StrataError {
+  return e instanceof StrataError;
+}
+
+/** Wraps anything thrown into a StrataError, keeping StrataErrors as they are. */
+export function toStrataError(e: unknown, code: ErrorCode = "INTERNAL", hint = ""): StrataError {
+  if (e instanceof StrataError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new StrataError(code, message, hint, { cause: e });
+}
+
+/** Throws ABORTED when the signal has fired; long loops call this between units of work. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StrataError("ABORTED", "the operation was cancelled", "run it again to finish; finished work is kept");
+}

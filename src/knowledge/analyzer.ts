@@ -1,0 +1,61 @@
+// Text analysis for lexical retrieval: Unicode-aware tokens, case and accent folding, English
+// possessives, a Lucene-style stop set and the Porter stemmer — the pipeline behind the published
+// BM25 baselines, so our scores are comparable with them. The analyzer is versioned: an index built
+// with another version must be rebuilt, never silently queried.
+import { stemmer } from "stemmer";
+
+export const ANALYZER_VERSION = "en-porter-1";
+
+/** Lucene's English stop set (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET). */
+const STOP_WORDS = new Set([
+  "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
+  "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
+  "will", "with",
+]);
+
+// Letters and digits, with inner dots or commas between digits kept ("3.5", "340,000") and inner
+// apostrophes kept so that possessives can be dropped.
+const TOKEN = /[\p{L}\p{N}\p{M}]+(?:(?:(?<=\p{N})[.,](?=\p{N})|['’](?=\p{L}))[\p{L}\p{N}\p{M}]+)*/gu;
+const COMBINING_MARKS = /\p{M}+/gu;
+const MAX_TOKEN_LENGTH = 64;
+
+export interface Token {
+  term: string;
+  /** Span of the token in the analysed string (UTF-16 offsets). */
+  start: number;
+  end: number;
+}
+
+function normalizeWord(raw: string): string {
+  let w = raw.normalize("NFKD").replace(COMBINING_MARKS, "").toLowerCase();
+  w = w.replace(/['’]s$/u, "").replace(/['’]/gu, "");
+  return w;
+}
+
+function stemWord(w: string): string {
+  // Porter is defined for English letters only; numbers and other scripts pass through.
+  return /^[a-z]+$/.test(w) ? stemmer(w) : w;
+}
+
+/** Analysed tokens with their spans; stop words and over-long tokens are dropped. */
+export function analyzeWithSpans(text: string): Token[] {
+  const out: Token[] = [];
+  for (const m of text.matchAll(TOKEN)) {
+    const w = normalizeWord(m[0]);
+    if (w.length === 0 || w.length > MAX_TOKEN_LENGTH || STOP_WORDS.has(w)) continue;
+    out.push({ term: stemWord(w), start: m.index, end: m.index + m[0].length });
+  }
+  return out;
+}
+
+/** Analysed terms of a text, in order, with repeats. */
+export function analyze(text: string): string[] {
+  return analyzeWithSpans(text).map((t) => t.term);
+}
+
+/** Term frequencies of a text. */
+export function termFrequencies(text: string): Map<string, number> {
+  const tf = new Map<string, number>();
+  for (const t of analyze(text)) tf.set(t, (tf.get(t) ?? 0) + 1);
+  return tf;
+}

@@ -1,0 +1,24 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { sentenceSpans } from "../../src/knowledge/sentences.js";
+
+const texts = (t: string, from?: number, to?: number) => sentenceSpans(t, from, to).map((s) => t.slice(s.start, s.end));
+
+test("splits sentences and trims whitespace", () => {
+  assert.deepEqual(texts("One here.  Two there!\nThree?"), ["One here.", "Two there!", "Three?"]);
+});
+
+test("does not split after abbreviations and initials", () => {
+  assert.deepEqual(texts("Dr. Smith met J. Doe, e.g. at noon. Then left."), ["Dr. Smith met J. Doe, e.g. at noon.", "Then left."]);
+});
+
+test("offsets are absolute within a sub-range", () => {
+  const t = "Header line\n\nFirst one. Second one.";
+  const from = t.indexOf("First");
+  const spans = sentenceSpans(t, from);
+  assert.equal(t.slice(spans[1]!.start, spans[1]!.end), "Second one.");
+});
+
+test("line breaks end sentences", () => {
+  assert.deepEqual(texts("- apples\n- pears"), ["- apples", "- pears"]);
+});
