@@ -22,3 +22,25 @@ test("offsets are absolute within a sub-range", () => {
 test("line breaks end sentences", () => {
   assert.deepEqual(texts("- apples\n- pears"), ["- apples", "- pears"]);
 });
+
+test("a wrapped line is not a sentence end; a list item or blank line is", () => {
+  assert.deepEqual(texts("It reads the top chunks the\ncaller may see. Then it stops.\n\nNew paragraph\n- item one\n- item two"), [
+    "It reads the top chunks the\ncaller may see.",
+    "Then it stops.",
+    "New paragraph",
+    "- item one",
+    "- item two",
+  ]);
+});
+
+test("a short title line before a capitalised line stays its own sentence", () => {
+  assert.deepEqual(texts("The store\nThe knowledge base uses SQLite through the driver in one file.\nIt is fast."), [
+    "The store",
+    "The knowledge base uses SQLite through the driver in one file.",
+    "It is fast.",
+  ]);
+});
+
+test("an orphan closing emphasis marker is not part of the next sentence", () => {
+  assert.deepEqual(texts("**Decision.** One file per store."), ["**Decision.", "One file per store."]);
+});

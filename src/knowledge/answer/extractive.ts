@@ -108,7 +108,8 @@ export function answerExtractively(
   trace.ms = performance.now() - t0;
   return {
     question,
-    answer: chosen.map((c, i) => `${c.text} [${i + 1}]`).join(" "),
+    // The answer reads as prose (line wraps folded); each quote stays the exact source span.
+    answer: chosen.map((c, i) => `${c.text.replace(/\s+/g, " ")} [${i + 1}]`).join(" "),
     mode: "extractive",
     supported: true,
     citations,

@@ -8,7 +8,7 @@ import { emptyFile } from "./sniff.js";
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 
 export function tooLarge(size: number, max: number): StrataError {
-  return new StrataError("FILE_TOO_LARGE", `file is ${mib(size)}, over the ${mib(max)} limit`, "raise the limit (strata ingest --max-file-size 500MB) or split the file");
+  return new StrataError("FILE_TOO_LARGE", `file is ${mib(size)}, over the ${mib(max)} limit`, "raise the size limit (CLI: --max-file-size 500MB; library: maxBytes) or split the file");
 }
 
 function mib(n: number): string {
