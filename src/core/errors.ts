@@ -6,6 +6,7 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "NOT_A_STORE"
   | "STORE_TOO_NEW"
+  | "STORE_OUTDATED"
   | "STORE_CORRUPT"
   | "EMPTY_FILE"
   | "FILE_TOO_LARGE"
@@ -18,6 +19,8 @@ export type ErrorCode =
   | "QUESTION_TOO_LONG"
   | "EMPTY_QUESTION"
   | "ABORTED"
+  | "GGUF_INVALID" | "MODEL_LOAD_FAILED" | "CONTEXT_OVERFLOW"
+  | "EMBEDDING_MISMATCH" | "NO_VECTORS" | "MODEL_OUTPUT_INVALID"
   | "INTERNAL";
 
 export class StrataError extends Error {

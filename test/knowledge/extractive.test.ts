@@ -41,3 +41,10 @@ test("rare terms weigh more: missing a rare term means not found", () => {
 test("no hits, no answer", () => {
   assert.equal(answerExtractively("anything at all", [], idf).supported, false);
 });
+
+test("the same sentence found in two documents is quoted once", () => {
+  const copy: SearchHit = { ...hit, rank: 2, score: 2.9, docId: "doc2", source: "/kb/copy.md", chunkId: "doc2-v1-0" };
+  const a = answerExtractively("How much does an adult ticket cost?", [hit, copy], idf);
+  assert.equal(a.citations.filter((c) => c.quote === "An adult ticket costs 12 euros.").length, 1);
+  assert.equal(a.citations[0]!.docId, "doc1");
+});

@@ -89,8 +89,16 @@ export function answerExtractively(
     trace.ms = performance.now() - t0;
     return { question, answer: NOT_FOUND_ANSWER, mode: "extractive", supported: false, citations: [], sentences: [], trace };
   }
+  // The same sentence in two documents (copies, versions) is quoted once, from the better-ranked one.
+  const said = new Set<string>();
   const chosen = candidates
     .filter((c) => c.coverage >= Math.max(opts.minSupport, opts.relativeCutoff * best.coverage))
+    .filter((c) => {
+      const key = c.text.replace(/\s+/g, " ").toLowerCase();
+      if (said.has(key)) return false;
+      said.add(key);
+      return true;
+    })
     .slice(0, opts.maxSentences);
   const citations: AnswerCitation[] = chosen.map((c, i) => ({
     n: i + 1,

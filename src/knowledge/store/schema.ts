@@ -8,7 +8,7 @@ import { ANALYZER_VERSION } from "../analyzer.js";
 
 export const STORE_FILE = "strata.db";
 export const STORE_FORMAT = "strata-knowledge-base";
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +65,49 @@ CREATE TABLE stats (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NU
 INSERT INTO stats VALUES (1, 0, 0, 0);
 `;
 
+// Schema 2: dense vectors per embedding model, conversations with their messages, and traces of
+// answers. Each entry of MIGRATIONS takes a store from version i+1 to i+2.
+const V2 = `
+CREATE TABLE embedding_models (
+  model_id TEXT PRIMARY KEY,
+  dimensions INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE chunk_vectors (
+  model_id TEXT NOT NULL REFERENCES embedding_models(model_id) ON DELETE CASCADE,
+  chunk_rowid INTEGER NOT NULL REFERENCES chunks(rowid) ON DELETE CASCADE,
+  vector BLOB NOT NULL,
+  PRIMARY KEY (model_id, chunk_rowid)
+) WITHOUT ROWID;
+CREATE INDEX chunk_vectors_by_chunk ON chunk_vectors (chunk_rowid);
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE messages (
+  rowid INTEGER PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  ordinal INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  data TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE (conversation_id, ordinal)
+);
+CREATE TABLE traces (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX traces_by_time ON traces (created_at);
+`;
+
+const MIGRATIONS: readonly string[] = [V2];
+
 function tune(db: Database.Database): void {
   if (!db.readonly) db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
@@ -75,6 +118,7 @@ function tune(db: Database.Database): void {
 function initialize(db: Database.Database): void {
   db.transaction(() => {
     db.exec(DDL);
+    for (const m of MIGRATIONS) db.exec(m);
     const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
     put.run("format", STORE_FORMAT);
     put.run("schema_version", String(SCHEMA_VERSION));
@@ -89,6 +133,14 @@ function notAStore(dir: string, why: string): StrataError {
     `${dir} is not a Strata knowledge base: ${why}`,
     "pass the folder created by `strata ingest --kb <dir>` (a new or empty folder creates one)",
   );
+}
+
+/** Brings an older store up to this schema in one transaction; a crash leaves it at its old version. */
+function migrate(db: Database.Database, from: number): void {
+  db.transaction(() => {
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v - 1]!);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+  })();
 }
 
 function checkMeta(db: Database.Database, dir: string): void {
@@ -108,6 +160,11 @@ function checkMeta(db: Database.Database, dir: string): void {
       `${dir} was written by a newer Strata (schema ${version}; this one reads up to ${SCHEMA_VERSION})`,
       "upgrade Strata to open it; nothing in the store was changed",
     );
+  }
+  if (version < 1) throw new StrataError("STORE_CORRUPT", `${dir}: the store's schema version ${version} is invalid`, "restore the folder from a backup or ingest into a new one");
+  if (version < SCHEMA_VERSION) {
+    if (db.readonly) throw new StrataError("STORE_OUTDATED", `${dir} has schema ${version} and needs a migration to ${SCHEMA_VERSION}`, "open it once without read-only mode (any strata command) to migrate it");
+    migrate(db, version);
   }
   if (meta.get("analyzer") !== ANALYZER_VERSION) {
     throw new StrataError(

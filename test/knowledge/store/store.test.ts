@@ -139,3 +139,19 @@ test("a folder that is not a store, a newer schema and a foreign database are re
   writeFileSync(join(garbage, STORE_FILE), "this is not sqlite at all, just text".repeat(100));
   assert.throws(() => KnowledgeStore.open(garbage), { code: "NOT_A_STORE" });
 });
+
+test("a schema-1 store is migrated to the current schema on open, keeping its documents", () => {
+  const kb = join(tempDir(), "kb");
+  const s = KnowledgeStore.open(kb, { create: true });
+  s.writeDocument(input("a", "alpha beta"));
+  // Turn it back into a version-1 store: drop what schema 2 added.
+  s.db.exec("DROP TABLE chunk_vectors; DROP TABLE embedding_models; DROP TABLE messages; DROP TABLE conversations; DROP TABLE traces");
+  s.db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+  s.close();
+  const reopened = KnowledgeStore.open(kb);
+  const version = reopened.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string };
+  assert.equal(Number(version.value), SCHEMA_VERSION);
+  assert.equal(search(reopened, "alpha")[0]?.source, "a");
+  assert.equal((reopened.db.prepare("SELECT count(*) AS n FROM chunk_vectors").get() as { n: number }).n, 0);
+  reopened.close();
+});
