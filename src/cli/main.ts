@@ -3,10 +3,13 @@
 // turns commander's own usage errors into exit code 2 with a hint.
 import { Command, CommanderError } from "commander";
 import { registerAsk } from "./commands/ask.js";
+import { registerChat } from "./commands/chat.js";
+import { registerEmbed } from "./commands/embed.js";
 import { registerEval } from "./commands/eval.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerSearch } from "./commands/search.js";
 import { registerShow } from "./commands/show.js";
+import { registerTrace } from "./commands/trace.js";
 import { EXIT } from "./errors.js";
 
 const program = new Command();
@@ -16,13 +19,17 @@ program
   .version("0.1.0")
   .option("--debug", "print stack traces for errors")
   .showHelpAfterError("(run with --help for usage)")
+  .addHelpText("after", '\nExample:\n  strata ingest ./docs --kb ./kb && strata ask "How do I reset my password?" --kb ./kb')
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(`error: ${str.replace(/^error:\s*/, "")}`) });
 
 registerIngest(program);
+registerEmbed(program);
 registerSearch(program);
 registerAsk(program);
+registerChat(program);
 registerShow(program);
+registerTrace(program);
 registerEval(program);
 for (const c of program.commands) c.exitOverride();
 

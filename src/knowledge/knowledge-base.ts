@@ -10,15 +10,31 @@ import { answerExtractively, questionTerms, type ExtractiveOptions } from "./ans
 import type { GroundedAnswer } from "./answer/types.js";
 import { DEFAULT_BM25, idf, type Bm25Params } from "./bm25.js";
 import { chunkDocument, type ChunkingOptions } from "./chunker.js";
+import { DenseRetriever } from "./dense/dense-retriever.js";
+import { embedMissingChunks, type EmbedOptions, type EmbedReport } from "./dense/embed-chunks.js";
 import { reciprocalRankFusion, type Retriever } from "./fusion.js";
 import { checkQuery } from "./limits.js";
 import { loadBytes } from "./loaders/index.js";
 import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
 import { collectSources } from "./loaders/walk.js";
+import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
 import type { OpenOptions } from "./store/schema.js";
-import { KnowledgeStore, type WriteStatus } from "./store/sqlite-store.js";
+import { KnowledgeStore, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
 import type { Acl, DocumentRecord, ExtractedDocument, SearchFilter, SearchHit } from "./types.js";
+import type { EmbeddingModel } from "../model/types.js";
+
+export type { EmbedOptions, EmbedReport } from "./dense/embed-chunks.js";
+export type { Reranker } from "./rerank.js";
+
+/** lexical = BM25F; dense = cosine over one embedding model's vectors; hybrid = RRF of both. */
+export type SearchMode = "lexical" | "dense" | "hybrid";
+export const SEARCH_MODES: readonly SearchMode[] = ["lexical", "dense", "hybrid"];
+
+/** Each list fused in hybrid search is fetched this deep (or k, when larger). */
+const HYBRID_DEPTH = 50;
+/** Candidates a reranker scores when not told (or k, when larger). */
+const RERANK_DEPTH = 20;
 
 export interface IngestOptions extends LongOperationOptions {
   acl?: Partial<Acl>;
@@ -51,6 +67,15 @@ export interface SearchOptions {
   access: Access;
   filter?: SearchFilter;
   bm25?: Partial<Bm25Params>;
+  /** Default "lexical". Dense and hybrid need `embedder` and its vectors in the store. */
+  mode?: SearchMode;
+  /** The model that embedded the chunks (same id); it embeds the query. */
+  embedder?: EmbeddingModel;
+  /** Rescores the best candidates; the result is sorted by its scores (see rerank.ts). */
+  rerank?: Reranker;
+  /** Candidates given to the reranker (default max(k, 20)). */
+  rerankDepth?: number;
+  signal?: AbortSignal;
 }
 
 export interface AnswerOptions {
@@ -191,7 +216,24 @@ export class KnowledgeBase {
     return this.store.removeDocument(docId);
   }
 
-  /** Ranked chunks the caller may read: BM25F, fused by RRF with any extra retrievers. */
+  /**
+   * Embeds every chunk that has no vector for `model.id` yet (all of them with `rebuild`), a batch
+   * per transaction: a cancelled or killed run keeps its finished batches and a rerun continues.
+   */
+  embed(model: EmbeddingModel, opts: EmbedOptions = {}): Promise<EmbedReport> {
+    return embedMissingChunks(this.store, model, opts);
+  }
+
+  /** Embedding models with vectors in this store: id, width, vector count. */
+  embeddingModels(): EmbeddingModelInfo[] {
+    return this.store.listEmbeddingModels();
+  }
+
+  /**
+   * Ranked chunks the caller may read. lexical: BM25F, fused by RRF with any extra retrievers;
+   * dense: cosine over the embedder's vectors; hybrid: RRF (k = 60) of the BM25F and dense lists,
+   * each fetched max(k, 50) deep. With `rerank`, the best max(k, 20) are rescored and re-sorted.
+   */
   async search(query: string, opts: SearchOptions): Promise<SearchHit[]> {
     const q = checkQuery(query, "query");
     return this.rank(q, analyze(q), opts);
@@ -199,10 +241,52 @@ export class KnowledgeBase {
 
   private async rank(query: string, terms: string[], opts: SearchOptions): Promise<SearchHit[]> {
     const k = opts.k ?? 10;
-    const lexical = this.store.lexicalSearch(terms, { k, access: opts.access, filter: opts.filter, params: { ...DEFAULT_BM25, ...opts.bm25 } });
-    if (this.extraRetrievers.length === 0) return lexical;
-    const others = await Promise.all(this.extraRetrievers.map((r) => r.search(query, { k, access: opts.access, filter: opts.filter })));
-    return reciprocalRankFusion([lexical, ...others], { limit: k });
+    const mode = opts.mode ?? "lexical";
+    if (!SEARCH_MODES.includes(mode)) throw new StrataError("USAGE", `unknown search mode "${String(mode)}"`, `use one of ${SEARCH_MODES.join(", ")}`);
+    const depth = opts.rerank ? Math.max(k, opts.rerankDepth ?? RERANK_DEPTH) : k;
+    const lexical = (n: number): SearchHit[] =>
+      this.store.lexicalSearch(terms, { k: n, access: opts.access, filter: opts.filter, params: { ...DEFAULT_BM25, ...opts.bm25 } });
+    const extras = (n: number): Promise<SearchHit[][]> =>
+      Promise.all(this.extraRetrievers.map((r) => r.search(query, { k: n, access: opts.access, filter: opts.filter })));
+    let hits: SearchHit[];
+    if (mode === "lexical") {
+      hits = this.extraRetrievers.length === 0 ? lexical(depth) : reciprocalRankFusion([lexical(depth), ...(await extras(depth))], { limit: depth });
+    } else {
+      const dense = this.denseRetriever(mode, opts.embedder);
+      if (mode === "dense") hits = await dense.search(query, { k: depth, access: opts.access, filter: opts.filter, signal: opts.signal });
+      else {
+        const n = Math.max(depth, HYBRID_DEPTH);
+        const denseHits = await dense.search(query, { k: n, access: opts.access, filter: opts.filter, signal: opts.signal });
+        hits = reciprocalRankFusion([lexical(n), denseHits, ...(await extras(n))], { limit: depth });
+      }
+    }
+    return opts.rerank ? this.rerank(query, hits, opts.rerank, k, opts.signal) : hits;
+  }
+
+  private denseRetriever(mode: SearchMode, embedder: EmbeddingModel | undefined): DenseRetriever {
+    if (!embedder) {
+      throw new StrataError(
+        "USAGE",
+        `${mode} search needs the embedding model that embedded the chunks`,
+        `pass it (\`strata search --mode ${mode} --embed <ref>\`); embed first with \`strata embed --kb ${this.location} --model <ref>\` or \`strata ingest --embed <ref>\``,
+      );
+    }
+    return new DenseRetriever(this.store, embedder, this.location);
+  }
+
+  /** Sorts candidates by the reranker's scores; ties keep the retrieval order. */
+  private async rerank(query: string, hits: SearchHit[], reranker: Reranker, k: number, signal: AbortSignal | undefined): Promise<SearchHit[]> {
+    if (hits.length === 0) return hits;
+    const scores = await reranker(query, hits, { signal });
+    if (scores.length !== hits.length) {
+      throw new StrataError("MODEL_OUTPUT_INVALID", `the reranker returned ${scores.length} scores for ${hits.length} passages`, "fix the reranker to return one score per passage");
+    }
+    return hits
+      // A score that is not a number ranks last rather than scrambling the sort.
+      .map((hit, i) => ({ hit, i, score: Number.isFinite(scores[i]) ? scores[i]! : -Infinity }))
+      .sort((a, b) => b.score - a.score || a.i - b.i)
+      .slice(0, k)
+      .map((e, j) => ({ ...e.hit, rank: j + 1, score: e.score }));
   }
 
   /** An extractive answer with a citation for every sentence, or an honest "not found". */

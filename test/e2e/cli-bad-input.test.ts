@@ -102,6 +102,9 @@ test("wrong flags and missing arguments are usage errors (exit 2) with a hint", 
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, /error: /);
   }
-  assert.equal(strata(["ingest", "--help"]).code, 0);
-  assert.match(strata(["ingest", "--help"]).stdout, /Example:/);
+  for (const cmd of [[], ["ingest"], ["search"], ["ask"], ["show"], ["embed"], ["chat"], ["trace"], ["eval"], ["eval", "retrieval"]]) {
+    const help = strata([...cmd, "--help"]);
+    assert.equal(help.code, 0, cmd.join(" "));
+    assert.match(help.stdout, /Examples?:/, `strata ${cmd.join(" ")} --help has an example`);
+  }
 });

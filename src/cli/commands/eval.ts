@@ -26,7 +26,10 @@ function parseNumber(name: string, value: string | undefined, min: number, max: 
 }
 
 export function registerEval(program: Command): void {
-  const evalCmd = program.command("eval").description("measure Strata on standard datasets");
+  const evalCmd = program
+    .command("eval")
+    .description("measure Strata on standard datasets")
+    .addHelpText("after", "\nExample:\n  strata eval retrieval --beir ../shared/data/scifact --split test --report scifact.html");
   evalCmd
     .command("retrieval")
     .description("retrieval quality on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): nDCG@10, Recall@100, MRR@10")

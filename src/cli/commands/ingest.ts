@@ -1,10 +1,14 @@
 import type { Command } from "commander";
 import { DEFAULT_MAX_BYTES } from "../../knowledge/loaders/read-source.js";
-import { KnowledgeBase } from "../../knowledge/knowledge-base.js";
+import { KnowledgeBase, type EmbedReport } from "../../knowledge/knowledge-base.js";
+import { createEmbeddingModel } from "../../model/registry.js";
+import type { EmbeddingModel } from "../../model/types.js";
 import { EXIT, usageError } from "../errors.js";
+import { providerOptions } from "../model-options.js";
 import { parseByteSize, parseList, requireKb } from "../options.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { describeEmbedReport } from "./embed.js";
 
 interface IngestFlags {
   kb?: string;
@@ -17,6 +21,7 @@ interface IngestFlags {
   maxFileSize?: string;
   chunkSize?: string;
   chunkOverlap?: string;
+  embed?: string;
   json?: boolean;
 }
 
@@ -35,8 +40,9 @@ export function registerIngest(program: Command): void {
     .option("--max-file-size <size>", `largest file to read (default ${DEFAULT_MAX_BYTES / 1024 ** 2}MB)`)
     .option("--chunk-size <chars>", "largest chunk in characters (default 1200)")
     .option("--chunk-overlap <chars>", "characters repeated between chunks (default 150)")
-    .option("--json", "print one JSON document: {added, updated, unchanged, removed, failed}")
-    .addHelpText("after", "\nExample:\n  strata ingest ./docs ./handbook.pdf --kb ./kb --acl-groups staff --tags handbook\n\nExit codes: 0 all ingested, 3 some sources failed (the rest were ingested), 2 usage error, 1 error.")
+    .option("--embed <ref>", "then embed the chunks that have no vector for this embedding model (see `strata embed`)")
+    .option("--json", "print one JSON document: {added, updated, unchanged, removed, failed, embedding?}")
+    .addHelpText("after", "\nExample:\n  strata ingest ./docs ./handbook.pdf --kb ./kb --acl-groups staff --tags handbook\n  strata ingest ./docs --kb ./kb --embed openai:http://127.0.0.1:11434/v1#nomic-embed-text\n\nExit codes: 0 all ingested, 3 some sources failed (the rest were ingested), 2 usage error, 1 error.")
     .action(withCommand(async (paths: string[], flags: IngestFlags, ctx: CommandContext) => {
       const kbDir = requireKb(flags.kb);
       const chunkSize = flags.chunkSize === undefined ? undefined : Number(flags.chunkSize);
@@ -45,7 +51,15 @@ export function registerIngest(program: Command): void {
       if (chunkOverlap !== undefined && (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= (chunkSize ?? 1200))) {
         throw usageError(`--chunk-overlap must be a whole number from 0 to below the chunk size, got "${flags.chunkOverlap}"`, "e.g. --chunk-overlap 150");
       }
-      const kb = KnowledgeBase.open(kbDir, { create: true });
+      // The model is created first, so a wrong reference fails before any work is done.
+      const model: EmbeddingModel | undefined = flags.embed ? await createEmbeddingModel(flags.embed, providerOptions()) : undefined;
+      let kb: KnowledgeBase;
+      try {
+        kb = KnowledgeBase.open(kbDir, { create: true });
+      } catch (e) {
+        await model?.close();
+        throw e;
+      }
       const progress = progressDisplay({ quiet: false });
       try {
         const report = await kb.ingest(paths, {
@@ -59,17 +73,22 @@ export function registerIngest(program: Command): void {
           signal: ctx.signal,
           onProgress: progress.listener,
         });
+        // Embedding runs after every file is stored; a failed or cancelled embed keeps the ingest
+        // and its finished batches, and `strata embed` completes it.
+        const embedding: EmbedReport | undefined = model ? await kb.embed(model, { signal: ctx.signal, onProgress: progress.listener }) : undefined;
         progress.stop();
         for (const f of report.failed) process.stderr.write(`failed: ${f.source}: ${f.message}${f.hint ? ` (hint: ${f.hint})` : ""}\n`);
-        if (flags.json) ctx.printJson(report);
+        if (flags.json) ctx.printJson(embedding ? { ...report, embedding } : report);
         else {
           process.stdout.write(`added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, removed ${report.removed}, failed ${report.failed.length}\n`);
+          if (embedding) process.stdout.write(describeEmbedReport(embedding) + "\n");
         }
         const anyOk = report.added + report.updated + report.unchanged + report.removed > 0;
         return report.failed.length === 0 ? EXIT.ok : anyOk ? EXIT.partial : EXIT.error;
       } finally {
         progress.stop();
         kb.close();
+        await model?.close();
       }
     }));
 }

@@ -5,6 +5,7 @@ import type Database from "better-sqlite3";
 import type { Acl, ChunkDraft, DocumentRecord, SearchFilter, SearchHit } from "../types.js";
 import { termFrequencies } from "../analyzer.js";
 import { idf, type Bm25Params } from "../bm25.js";
+import { decodeVector, dimensionMismatch, encodeVector } from "../dense/vectors.js";
 import { accessClause, type Access } from "./access.js";
 import { openDatabase, type OpenOptions } from "./schema.js";
 
@@ -59,6 +60,64 @@ interface HitRow {
 /** Title field of a chunk: its document's title and the headings above it. */
 export function titleFieldOf(docTitle: string, headingPath: string[]): string {
   return [docTitle, ...headingPath].join(" \n ");
+}
+
+/**
+ * The conditions every retriever puts on documents `d`: the caller's rights and the search filters.
+ * One function, so lexical and dense retrieval cannot disagree about what a caller may see.
+ */
+export function readableClause(access: Access, filter?: SearchFilter): { sql: string; params: Record<string, string> } {
+  const acl = accessClause(access);
+  const where = [acl.sql];
+  const params: Record<string, string> = { ...acl.params };
+  if (filter?.tags && filter.tags.length > 0) {
+    where.push("EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_rowid = d.rowid AND t.tag IN (SELECT value FROM json_each(@tags)))");
+    params.tags = JSON.stringify(filter.tags);
+  }
+  if (filter?.sourcePrefix) {
+    where.push("substr(d.source, 1, length(@prefix)) = @prefix");
+    params.prefix = filter.sourcePrefix;
+  }
+  return { sql: where.join(" AND "), params };
+}
+
+function toHit(r: Omit<HitRow, "score">, rank: number, score: number): SearchHit {
+  return {
+    rank,
+    score,
+    docId: r.doc_id,
+    source: r.source,
+    title: r.title,
+    chunkId: r.chunk_id,
+    headingPath: JSON.parse(r.heading_path) as string[],
+    page: r.page,
+    start: r.start,
+    end: r.end,
+    text: r.text,
+  };
+}
+
+/** A chunk waiting for its vector: what the embedder reads. */
+export interface ChunkToEmbed {
+  rowid: number;
+  chunkId: string;
+  title: string;
+  headingPath: string[];
+  text: string;
+}
+
+export interface StoredVector {
+  rowid: number;
+  chunkId: string;
+  vector: Float32Array;
+}
+
+export interface EmbeddingModelInfo {
+  modelId: string;
+  dimensions: number;
+  createdAt: string;
+  /** Vectors stored for this model. */
+  vectors: number;
 }
 
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join("\0") === [...b].sort().join("\0");
@@ -257,8 +316,7 @@ export class KnowledgeStore {
     const sums = this.db.prepare("SELECT sum_len_body, sum_len_title FROM stats WHERE id = 1").get() as { sum_len_body: number; sum_len_title: number };
     const avgBody = Math.max(sums.sum_len_body / stats.chunks, 1e-9);
     const avgTitle = Math.max(sums.sum_len_title / stats.chunks, 1e-9);
-    const acl = accessClause(opts.access);
-    const where = [acl.sql];
+    const where = readableClause(opts.access, opts.filter);
     const params: Record<string, string | number> = {
       q: JSON.stringify(weights),
       k1: opts.params.k1,
@@ -269,16 +327,8 @@ export class KnowledgeStore {
       avgb: avgBody,
       avgt: avgTitle,
       k: opts.k,
-      ...acl.params,
+      ...where.params,
     };
-    if (opts.filter?.tags && opts.filter.tags.length > 0) {
-      where.push("EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_rowid = d.rowid AND t.tag IN (SELECT value FROM json_each(@tags)))");
-      params.tags = JSON.stringify(opts.filter.tags);
-    }
-    if (opts.filter?.sourcePrefix) {
-      where.push("substr(d.source, 1, length(@prefix)) = @prefix");
-      params.prefix = opts.filter.sourcePrefix;
-    }
     const rows = this.db
       .prepare(
         `WITH q AS (SELECT value ->> 0 AS term_id, value ->> 1 AS w FROM json_each(@q)),
@@ -290,23 +340,115 @@ export class KnowledgeStore {
          s AS (SELECT chunk_rowid, SUM(w * tf * (@k1 + 1.0) / (tf + @k1)) AS score FROM f GROUP BY chunk_rowid)
          SELECT s.score, d.doc_id, d.source, d.title, c.chunk_id, c.heading_path, c.page, c.start, c."end", c.text
          FROM s JOIN chunks c ON c.rowid = s.chunk_rowid JOIN documents d ON d.rowid = c.doc_rowid
-         WHERE ${where.join(" AND ")}
+         WHERE ${where.sql}
          ORDER BY s.score DESC, c.chunk_id
          LIMIT @k`,
       )
       .all(params) as HitRow[];
-    return rows.map((r, i) => ({
-      rank: i + 1,
-      score: r.score,
-      docId: r.doc_id,
-      source: r.source,
-      title: r.title,
-      chunkId: r.chunk_id,
-      headingPath: JSON.parse(r.heading_path) as string[],
-      page: r.page,
-      start: r.start,
-      end: r.end,
-      text: r.text,
-    }));
+    return rows.map((r, i) => toHit(r, i + 1, r.score));
+  }
+
+  // ---- Dense vectors (schema 2): one vector per chunk and embedding model id. ----
+
+  /** The model's recorded width and how many vectors it has; undefined when never used here. */
+  embeddingModel(modelId: string): EmbeddingModelInfo | undefined {
+    const row = this.db.prepare("SELECT model_id, dimensions, created_at FROM embedding_models WHERE model_id = ?").get(modelId) as
+      | { model_id: string; dimensions: number; created_at: string }
+      | undefined;
+    if (!row) return undefined;
+    const { n } = this.db.prepare("SELECT count(*) AS n FROM chunk_vectors WHERE model_id = ?").get(modelId) as { n: number };
+    return { modelId: row.model_id, dimensions: row.dimensions, createdAt: row.created_at, vectors: n };
+  }
+
+  listEmbeddingModels(): EmbeddingModelInfo[] {
+    const ids = this.db.prepare("SELECT model_id FROM embedding_models ORDER BY model_id").all() as { model_id: string }[];
+    return ids.map((r) => this.embeddingModel(r.model_id)!);
+  }
+
+  chunkCount(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM chunks").get() as { n: number }).n;
+  }
+
+  countChunksWithoutVector(modelId: string): number {
+    return (
+      this.db.prepare("SELECT count(*) AS n FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM chunk_vectors v WHERE v.model_id = ? AND v.chunk_rowid = c.rowid)").get(modelId) as { n: number }
+    ).n;
+  }
+
+  /** The next chunks (by rowid, after `afterRowid`) that have no vector for the model. */
+  chunksWithoutVector(modelId: string, afterRowid: number, limit: number): ChunkToEmbed[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.rowid AS rowid, c.chunk_id, c.heading_path, c.text, d.title FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid
+         WHERE c.rowid > ? AND NOT EXISTS (SELECT 1 FROM chunk_vectors v WHERE v.model_id = ? AND v.chunk_rowid = c.rowid)
+         ORDER BY c.rowid LIMIT ?`,
+      )
+      .all(afterRowid, modelId, limit) as { rowid: number; chunk_id: string; heading_path: string; text: string; title: string }[];
+    return rows.map((r) => ({ rowid: r.rowid, chunkId: r.chunk_id, title: r.title, headingPath: JSON.parse(r.heading_path) as string[], text: r.text }));
+  }
+
+  /**
+   * Stores a batch of vectors in one transaction, recording the model's width on first use and
+   * refusing another width later. A chunk replaced since it was read (its chunk id changed) gets no
+   * vector: the next embed run picks up its successor. Returns how many vectors were written.
+   */
+  writeVectors(modelId: string, dimensions: number, vectors: StoredVector[]): number {
+    return this.db.transaction(() => {
+      const known = this.db.prepare("SELECT dimensions FROM embedding_models WHERE model_id = ?").get(modelId) as { dimensions: number } | undefined;
+      if (known && known.dimensions !== dimensions) throw dimensionMismatch(modelId, known.dimensions, dimensions);
+      if (!known) this.db.prepare("INSERT INTO embedding_models (model_id, dimensions, created_at) VALUES (?, ?, ?)").run(modelId, dimensions, new Date().toISOString());
+      const put = this.db.prepare("INSERT OR REPLACE INTO chunk_vectors (model_id, chunk_rowid, vector) SELECT ?, rowid, ? FROM chunks WHERE rowid = ? AND chunk_id = ?");
+      let written = 0;
+      for (const v of vectors) {
+        if (v.vector.length !== dimensions) throw dimensionMismatch(modelId, dimensions, v.vector.length);
+        written += put.run(modelId, encodeVector(v.vector), v.rowid, v.chunkId).changes;
+      }
+      return written;
+    })();
+  }
+
+  /** Forgets a model and all its vectors (before a rebuild). */
+  dropVectors(modelId: string): number {
+    return this.db.transaction(() => {
+      const n = this.db.prepare("DELETE FROM chunk_vectors WHERE model_id = ?").run(modelId).changes;
+      this.db.prepare("DELETE FROM embedding_models WHERE model_id = ?").run(modelId);
+      return n;
+    })();
+  }
+
+  /**
+   * Streams the vectors of one model over the chunks the caller may read, with the filters applied
+   * in the same query: a chunk outside the caller's rights is never read.
+   */
+  *readableVectors(modelId: string, access: Access, filter?: SearchFilter): Generator<StoredVector> {
+    const where = readableClause(access, filter);
+    const rows = this.db
+      .prepare(
+        `SELECT v.chunk_rowid AS rowid, c.chunk_id AS chunk_id, v.vector AS vector
+         FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.rowid = c.doc_rowid
+         WHERE v.model_id = @model AND ${where.sql}`,
+      )
+      .iterate({ model: modelId, ...where.params }) as IterableIterator<{ rowid: number; chunk_id: string; vector: Buffer }>;
+    for (const r of rows) yield { rowid: r.rowid, chunkId: r.chunk_id, vector: decodeVector(r.vector) };
+  }
+
+  /** Search hits for chunks by rowid, in the order given, re-checking the caller's rights. */
+  hitsByRowid(ranked: { rowid: number; score: number }[], access: Access, filter?: SearchFilter): SearchHit[] {
+    if (ranked.length === 0) return [];
+    const where = readableClause(access, filter);
+    const rows = this.db
+      .prepare(
+        `SELECT c.rowid AS rowid, d.doc_id, d.source, d.title, c.chunk_id, c.heading_path, c.page, c.start, c."end", c.text
+         FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid
+         WHERE c.rowid IN (SELECT value FROM json_each(@ids)) AND ${where.sql}`,
+      )
+      .all({ ids: JSON.stringify(ranked.map((r) => r.rowid)), ...where.params }) as (Omit<HitRow, "score"> & { rowid: number })[];
+    const byRowid = new Map(rows.map((r) => [r.rowid, r]));
+    const hits: SearchHit[] = [];
+    for (const r of ranked) {
+      const row = byRowid.get(r.rowid);
+      if (row) hits.push(toHit(row, hits.length + 1, r.score));
+    }
+    return hits;
   }
 }
