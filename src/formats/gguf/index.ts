@@ -1,0 +1,21 @@
+// GGUF v3 read/write (ggml's docs/gguf.md): the one GGUF implementation the engine, providers and tests use.
+export * from "./types.js";
+export { ggufValue, metaBool, metaNumber, metaNumberArray, metaString, metaStringArray } from "./metadata.js";
+export { DEFAULT_GGUF_LIMITS, type GgufHeader, type GgufLimits } from "./header.js";
+export { openGguf, readGgufBuffer, readGgufHeader, type GgufReader, type OpenGgufOptions } from "./reader.js";
+export { encodeGguf, writeGguf, type GgufTensorInput, type GgufWriteInput, type TensorData } from "./writer.js";
+export {
+  DECODABLE_TYPES,
+  ENCODABLE_TYPES,
+  decodeTensorData,
+  dequantizeQ4_0,
+  dequantizeQ4_K,
+  dequantizeQ6_K,
+  dequantizeQ8_0,
+  encodeTensorData,
+  quantizeQ4_0,
+  quantizeQ8_0,
+  tensorByteSize,
+  type EncodableType,
+} from "./quant.js";
+export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
