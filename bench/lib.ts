@@ -8,7 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -56,6 +56,8 @@ export interface MachineInfo {
   platform: string;
   /** When the run started, ISO 8601. */
   date: string;
+  /** 1-minute load average when the run started (other work on the machine skews absolute timings; ratios less so). */
+  load1: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -73,11 +75,17 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     date: new Date().toISOString(),
+    load1: round(loadavg()[0] ?? Number.NaN, 2),
   };
 }
 
+/** The 1-minute load average now, for the end of a run. */
+export function loadNow(): number {
+  return round(loadavg()[0] ?? Number.NaN, 2);
+}
+
 export function describeMachine(m: MachineInfo): string {
-  return `${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}, ${m.platform}, ${m.date.slice(0, 10)}`;
+  return `${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}, ${m.platform}, ${m.date.slice(0, 10)}, load ${m.load1} at start`;
 }
 
 /** The command line that ran this benchmark, for the record. */
