@@ -38,8 +38,7 @@ export function requireDataset(name: string): string {
   if (!existsSync(join(dir, "corpus.jsonl"))) {
     process.stderr.write(
       `error: the ${name} dataset is not at ${dir}\n` +
-        `hint: download ${name}.zip from BEIR (https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/${name}.zip) ` +
-        `and unzip it there, so that ${join(dir, "corpus.jsonl")} exists\n`,
+        `hint: put the BEIR-format ${name} folder (corpus.jsonl, queries.jsonl, qrels/) at ${dir}\n`,
     );
     process.exit(1);
   }
