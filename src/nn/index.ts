@@ -1,0 +1,4 @@
+// Neural-network modules for the llama architecture, built on src/tensor.
+export { Module, ModuleList, type StateDict, type TensorData } from "./module.js";
+export { Embedding, FeedForward, type InitOptions, Linear, type MoEOptions, MoEFeedForward, RMSNorm, topKIndices } from "./layers.js";
+export { Attention, type ForwardOptions, Llama, type LlamaConfig, type LossOptions, TransformerBlock, countParameters, validateConfig } from "./llama.js";

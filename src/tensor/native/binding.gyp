@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "strata_native",
+      "sources": ["binding.c", "kernels.c"],
+      "cflags": ["-O3", "-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-Wall", "-Wextra"],
+      "libraries": ["-lopenblas", "-lpthread", "-lm"]
+    }
+  ]
+}
