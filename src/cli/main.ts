@@ -7,6 +7,7 @@ import { registerChat } from "./commands/chat.js";
 import { registerEmbed } from "./commands/embed.js";
 import { registerEval } from "./commands/eval.js";
 import { registerIngest } from "./commands/ingest.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerSearch } from "./commands/search.js";
 import { registerShow } from "./commands/show.js";
 import { registerTrace } from "./commands/trace.js";
@@ -31,6 +32,7 @@ registerChat(program);
 registerShow(program);
 registerTrace(program);
 registerEval(program);
+registerMcp(program);
 for (const c of program.commands) c.exitOverride();
 
 try {
