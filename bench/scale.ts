@@ -50,20 +50,12 @@ import {
   settle,
   writeJson,
 } from "./lib.js";
+import { uniformSource } from "../src/core/random.js";
 
 const K = 10;
 
-/** mulberry32: a small, fast, seeded PRNG; returns floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The repository's one seeded generator; floats in [0, 1). */
+const prng = uniformSource;
 
 const int = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 

@@ -12,7 +12,7 @@
 import { StrataError } from "../core/errors.js";
 import { stridedCopy } from "./kernels/elementwise.js";
 import * as ops from "./ops.js";
-import { type Rng } from "./random.js";
+import { type Rng } from "../core/random.js";
 import { type Shape, checkShape, contiguousStrides, fmtShape, isContiguousLayout, numel, shapeError } from "./shape.js";
 
 /** Maps the output's gradient to one gradient per input (null where an input needs none). */

@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { StrataError } from "../../src/core/errors.js";
+import { uniformSource } from "../../src/core/random.js";
 import { firstRelevantRank, mean, mrrAtK, ndcgAtK, percentile, precisionAtK, recallAtK, topKDistinct } from "../../src/eval/index.js";
 
 const close = (actual: number, expected: number, tol = 1e-12): void => {
@@ -152,16 +153,7 @@ describe("mean and percentile", () => {
 describe("cross-check with Python", () => {
   const PY = "/usr/bin/python3";
 
-  function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  const seeded = uniformSource;
 
   interface Case {
     qrels: Record<string, number>;
@@ -170,7 +162,7 @@ describe("cross-check with Python", () => {
   }
 
   function randomCases(count: number, seed: number): Case[] {
-    const rnd = mulberry32(seed);
+    const rnd = seeded(seed);
     const cases: Case[] = [];
     for (let c = 0; c < count; c++) {
       const pool = Array.from({ length: 30 }, (_, i) => `d${i}`);

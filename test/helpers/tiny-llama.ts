@@ -3,6 +3,7 @@
 // llama.cpp will see them, i.e. after quantization), so a plain-TS forward pass can check the logits.
 import { writeGguf, ggufValue, type GgmlTypeName, type GgufTensorInput, type GgufValue } from "../../src/formats/gguf/index.js";
 import { decodeTensorData, dequantizeQ4_0, dequantizeQ8_0, f16ToF32, f32ToF16, ggmlTypeByName, quantizeQ4_0, quantizeQ8_0 } from "../../src/formats/gguf/index.js";
+import { normalSource } from "../../src/core/random.js";
 
 export type TinyWeightType = "F32" | "F16" | "Q8_0" | "Q4_0";
 
@@ -87,18 +88,8 @@ export function tinyVocabulary(): { tokens: string[]; merges: string[]; tokenTyp
   return { tokens, merges: [...MERGES], tokenTypes };
 }
 
-/** Deterministic normal(0, 1) numbers (mulberry32 + Box–Muller). */
-export function seededNormal(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+/** Deterministic normal(0, 1) numbers from the repository's one seeded generator. */
+export const seededNormal = normalSource;
 
 function randomTensor(n: number, std: number, normal: () => number, mean = 0): Float32Array {
   const out = new Float32Array(n);

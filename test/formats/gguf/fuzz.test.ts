@@ -7,17 +7,9 @@ import { test } from "node:test";
 import { StrataError } from "../../../src/core/errors.js";
 import { encodeGguf, ggufValue, readGgufBuffer } from "../../../src/formats/gguf/index.js";
 import { seededNormal } from "../../helpers/tiny-llama.js";
+import { uniformSource } from "../../../src/core/random.js";
 
-function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seededUniform = uniformSource;
 
 function sampleFile(): Uint8Array {
   const normal = seededNormal(3);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { KnowledgeBase } from "../../../src/knowledge/knowledge-base.js";
 import type { ExtractedDocument } from "../../../src/knowledge/types.js";
 import { tempDir } from "../../helpers/paths.js";
+import { uniformSource } from "../../../src/core/random.js";
 
 const WORDS = (
   "harbour museum lantern tram ticket lighthouse lens schooner wreck sonar survey sled archive map " +
@@ -11,17 +12,8 @@ const WORDS = (
   "canal boat fish market bread coffee library book painting statue coin medal glass bottle"
 ).split(" ");
 
-/** Deterministic PRNG (mulberry32), so every run builds the same corpus. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers from the repository's one seeded generator. */
+export const rng = uniformSource;
 
 export function doc(text: string, title = ""): ExtractedDocument {
   return { text, title, mime: "text/plain", blocks: [{ kind: "paragraph", start: 0, end: text.length }] };

@@ -2,18 +2,10 @@
 // long runs of spaces, lone "\r", control characters, Latin-1, combining marks, CJK, Hangul, RTL,
 // emoji (with ZWJ sequences, skin tones, flags), astral letters and digits, BOM, NBSP and line
 // separators, special-token look-alikes, and random code points from anywhere in Unicode.
+import { uniformSource } from "../../../src/core/random.js";
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG; returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The repository's one seeded generator, as a function returning floats in [0, 1). */
+export const rng = uniformSource;
 
 export function int(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));

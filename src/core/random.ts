@@ -128,3 +128,15 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** A seeded source of uniform numbers in [0, 1), for code that wants a plain function. */
+export function uniformSource(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.uniform();
+}
+
+/** A seeded source of standard normal numbers. */
+export function normalSource(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.normal();
+}
