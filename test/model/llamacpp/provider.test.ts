@@ -96,13 +96,17 @@ test("stream: text deltas add up to generate's text, then one finish event with 
 test("stop sequences: the text ends right before the stop string, which is left out", async () => {
   const free = await lm.generate(ask("Tell me more", { maxTokens: 40 }));
   // A stop string that occurs in the free text, not at its start.
-  const at = [...free.text].findIndex((_, i) => i >= 3 && /^[A-Za-z ]{2}$/.test(free.text.slice(i, i + 2)));
-  assert.ok(at > 0, `the free text has a plain two-letter run: ${JSON.stringify(free.text)}`);
+  // Printable ASCII (whole characters on both sides) whose first occurrence is here.
+  const at = [...free.text].findIndex((_, i) => i >= 3 && /^[\x21-\x7e][\x20-\x7e]$/.test(free.text.slice(i, i + 2)) && free.text.indexOf(free.text.slice(i, i + 2)) === i);
+  assert.ok(at > 0, `the free text has a printable two-character run: ${JSON.stringify(free.text)}`);
   const stop = free.text.slice(at, at + 2);
   const cut = await lm.generate(ask("Tell me more", { maxTokens: 40, stop: [stop, "zzzz-never"] }));
   assert.equal(cut.finishReason, "stop");
   assert.ok(!cut.text.includes(stop));
-  assert.equal(cut.text, free.text.slice(0, free.text.indexOf(stop)));
+  // A random model can end a byte sequence mid-character right before the stop: that partial
+  // character (U+FFFD in the free text) is held back, never emitted, when generation stops there.
+  const trimPartial = (x: string): string => x.replace(/\uFFFD+$/, "");
+  assert.equal(trimPartial(cut.text), trimPartial(free.text.slice(0, free.text.indexOf(stop))));
   assert.ok(cut.usage.outputTokens < 40);
 });
 
