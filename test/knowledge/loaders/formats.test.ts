@@ -88,25 +88,26 @@ test("markdown: front matter title when there is no H1; unclosed fence runs to t
   assert.deepEqual(blockTexts(doc, "paragraph"), ["```\n# code\nmore"]);
 });
 
-test("html: the kb-public history page keeps its headings and sentences, drops nav and footer", async () => {
-  const file = path.resolve(repoRoot(), "../shared/checks/fixtures/kb-public/public/history.html");
+test("html: the fixture history page keeps its headings and sentences, drops nav and footer", async () => {
+  const file = path.resolve(repoRoot(), "test/fixtures/kb/public/history.html");
   const html = readFileSync(file);
   const doc = await loadBytes(html, "history.html");
   assert.equal(doc.mime, "text/html");
-  assert.equal(doc.title, "History of the observatory");
+  assert.equal(doc.title, "History of the Harbour Museum");
   const paras = blockTexts(doc, "paragraph");
   for (const s of [
-    "The Aldmere Observatory was founded in 1894 by the astronomer Ilse Varga.",
-    "Its great refractor telescope has a lens of 68 centimetres and was installed in 1901.",
+    "The Harbour Museum was founded in 1921 in the former customs house by the shipwright Agnes Morrow.",
+    "Its most famous object is a first-order Fresnel lens that weighs 3 tonnes and came from the Skerry lighthouse.",
   ]) {
     assert.equal(paras.filter((p) => p.includes(s)).length, 1, `one block holds "${s}"`);
   }
   assert.deepEqual(
     doc.blocks.filter((b) => b.kind === "heading").map((b) => [b.level, doc.text.slice(b.start, b.end)]),
-    [[1, "History of the observatory"], [2, "The great refractor"]],
+    [[1, "History of the Harbour Museum"], [2, "The lighthouse lens"]],
   );
   assert.ok(!/\bHome\b/.test(doc.text), "nav text");
-  assert.ok(!doc.text.includes("Aldmere Observatory trust"), "footer text");
+  assert.ok(!doc.text.includes("Plan your visit"), "nav text");
+  assert.ok(!doc.text.includes("registered charity"), "footer text");
   assertBlockInvariants(doc);
 });
 
@@ -222,11 +223,11 @@ test("pdf (generated): lines join into paragraphs, gaps split them, larger font 
 });
 
 test("loadFile reads from disk and agrees with loadBytes", async () => {
-  const file = path.resolve(repoRoot(), "../shared/checks/fixtures/kb-public/public/visitor-guide.md");
+  const file = path.resolve(repoRoot(), "test/fixtures/kb/public/museum-guide.md");
   const a = await loadFile(file);
   const b = await loadBytes(readFileSync(file), file);
   assert.deepEqual(a, b);
-  assert.equal(a.title, "Visitor guide to the Aldmere Observatory");
+  assert.equal(a.title, "Guide to the Harbour Museum");
   assert.ok(blockTexts(a, "heading").includes("Opening hours"));
   assertBlockInvariants(a);
 });
