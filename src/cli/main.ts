@@ -9,6 +9,7 @@ import { registerEval } from "./commands/eval.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerSearch } from "./commands/search.js";
+import { registerServe } from "./commands/serve.js";
 import { registerShow } from "./commands/show.js";
 import { registerTrace } from "./commands/trace.js";
 import { EXIT } from "./errors.js";
@@ -33,6 +34,7 @@ registerShow(program);
 registerTrace(program);
 registerEval(program);
 registerMcp(program);
+registerServe(program);
 for (const c of program.commands) c.exitOverride();
 
 try {
