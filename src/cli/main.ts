@@ -2,7 +2,9 @@
 // The `strata` command: one file per command under commands/; this file only wires them up and
 // turns commander's own usage errors into exit code 2 with a hint.
 import { Command, CommanderError } from "commander";
+import { registerAgent } from "./commands/agent.js";
 import { registerAsk } from "./commands/ask.js";
+import { registerAudit } from "./commands/audit.js";
 import { registerChat } from "./commands/chat.js";
 import { registerEmbed } from "./commands/embed.js";
 import { registerEval } from "./commands/eval.js";
@@ -35,6 +37,8 @@ registerTrace(program);
 registerEval(program);
 registerMcp(program);
 registerServe(program);
+registerAgent(program);
+registerAudit(program);
 for (const c of program.commands) c.exitOverride();
 
 try {

@@ -1,0 +1,543 @@
+// What a node can do besides returning an update: call the run's model and tools, ask a person,
+// run a subgraph. Every such call goes through the run context, which is where the guarantees live:
+// - the journal: a model or tool call that finished is never repeated when the node runs again (after
+//   an approval, a crash, a budget stop); its recorded result is returned instead;
+// - approvals: `write`/`external` tools (and any tool after untrusted content with instructions)
+//   wait for a person; the pending call is stored and the run interrupts;
+// - budgets: tokens, cost, tool calls and wall time are checked before each call and stop the run
+//   cleanly when spent;
+// - retries with backoff for transient model and tool failures;
+// - the audit log: requests, responses, calls, results, approvals and budget events.
+import { StrataError, toStrataError } from "../../core/errors.js";
+import { sha256 } from "../../core/hash.js";
+import { backoffDelayMs, sleep } from "../../model/providers/openai/retry.js";
+import type { GenerateRequest, GenerateResult, LanguageModel } from "../../model/types.js";
+import { detectInstructions, fenceUntrusted } from "../guardrails/untrusted.js";
+import type { AgentStore, Taint } from "../store/agent-store.js";
+import type { AuditLog, AuditType } from "../store/audit.js";
+import { DEFAULT_RETRY, invokeTool, isTransient, validateArgs, type RetryPolicy } from "../tools/execute.js";
+import type { Tool, ToolBox } from "../tools/tool.js";
+import type { AgentEvent, Budget, JsonValue, PendingCall, RunUsage, StopInfo, ToolRisk } from "../types.js";
+import type { Graph, State } from "./graph.js";
+
+/** Thrown by a node to pause the run until a person decides the pending calls. */
+export class GraphInterrupt extends Error {
+  constructor(readonly pending: PendingCall[]) {
+    super(`waiting for approval of ${pending.map((p) => p.callId).join(", ")}`);
+    this.name = "GraphInterrupt";
+  }
+}
+
+/** Thrown when a budget or limit is spent; the run stops with its last checkpoint. */
+export class BudgetStop extends Error {
+  constructor(readonly stop: StopInfo) {
+    super(`budget exceeded: ${stop.reason} (used ${stop.used} of ${stop.limit})`);
+    this.name = "BudgetStop";
+  }
+}
+
+export interface RunPolicy {
+  /** Tools that never need approval for their risk (untrusted-content approvals still apply). */
+  autoApprove?: readonly string[];
+  /** A tool call after untrusted content with instructions: ask a person (default), refuse it, or allow it. */
+  untrustedInstructions?: "approve" | "block" | "allow";
+}
+
+/** The outcome of one tool call, as a node (and the model) sees it. */
+export interface ToolCallOutcome {
+  callId: string;
+  tool: string;
+  ok: boolean;
+  value?: JsonValue;
+  error?: { code: string; message: string; hint: string };
+  /** Set when a person rejected the call. */
+  rejected?: { by: string; comment: string | null };
+  /** What the model reads: the result (fenced when untrusted) or the error. */
+  content: string;
+  /** True when the result came from the journal (the call ran before, e.g. before a crash). */
+  replayed: boolean;
+}
+
+export interface ApprovalDecision {
+  approved: boolean;
+  by: string;
+  /** The payload as approved (edited when the person changed it). */
+  payload: JsonValue;
+  comment: string | null;
+}
+
+export interface ToolCallRequest {
+  callId: string;
+  name: string;
+  args: unknown;
+}
+
+/** What a node receives besides the state. */
+export interface NodeContext {
+  readonly threadId: string;
+  /** The run (root thread) this node belongs to. */
+  readonly runId: string;
+  readonly node: string;
+  /** Superstep number in this thread. */
+  readonly step: number;
+  /** How many times this node has run in this thread, this time included. */
+  readonly visit: number;
+  readonly signal: AbortSignal;
+  /** Run variables (the CLI's --var key=value). */
+  readonly vars: Readonly<Record<string, string>>;
+  /** The run's language model, when it has one. */
+  readonly model: LanguageModel | undefined;
+  readonly tools: ToolBox;
+  /** A model call: journaled, budgeted, retried on transient failures and audited. */
+  generate(request: Omit<GenerateRequest, "signal">): Promise<GenerateResult>;
+  /** One tool call; interrupts the run when it needs approval. */
+  callTool(name: string, args: unknown, opts?: { callId?: string }): Promise<ToolCallOutcome>;
+  /** Several calls (one model turn): runs those that may run, then interrupts for all that need approval. */
+  callTools(calls: readonly ToolCallRequest[], opts?: { tools?: ToolBox }): Promise<ToolCallOutcome[]>;
+  /** A human gate: returns the decision once made; interrupts the run until then. */
+  approval(request: { id?: string; reason: string; payload?: JsonValue; risk?: ToolRisk }): Promise<ApprovalDecision>;
+  /** Runs a graph as a child thread of this one (checkpointed on its own; resumed, not restarted). */
+  runGraph<C extends State>(graph: Graph<C>, input: Partial<C>, opts?: { key?: string }): Promise<C>;
+  /** Fences outside text for a prompt and screens it for instructions (tainting the run if found). */
+  untrusted(text: string, source: string, value?: JsonValue): string;
+  audit(type: AuditType, data: JsonValue): void;
+  emit(event: AgentEvent): void;
+}
+
+export type ChildExecutor = <C extends State>(graph: Graph<C>, threadId: string, parentThreadId: string, input: Partial<C>) => Promise<C>;
+
+export interface RunContextOptions {
+  store: AgentStore;
+  audit: AuditLog;
+  rootId: string;
+  model?: LanguageModel;
+  tools: ToolBox;
+  budget: Budget;
+  retry?: RetryPolicy;
+  policy?: RunPolicy;
+  vars?: Record<string, string>;
+  onEvent?: (e: AgentEvent) => void;
+  signal?: AbortSignal;
+  usage: RunUsage;
+  taint: Taint[];
+  executeChild: ChildExecutor;
+  /** Random numbers for backoff jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+const PENDING = Symbol("pending");
+
+/** State of one root run inside one process, shared by its threads (subgraphs). */
+export class RunContext {
+  readonly store: AgentStore;
+  readonly auditLog: AuditLog;
+  readonly rootId: string;
+  readonly usage: RunUsage;
+  readonly taint: Taint[];
+  budgetStop: StopInfo | undefined;
+  private readonly controller = new AbortController();
+  private readonly segmentStart = performance.now();
+  private readonly baseElapsed: number;
+  private wallTimer: NodeJS.Timeout | undefined;
+  private readonly auditedMessages = new Map<string, string[]>();
+
+  constructor(readonly o: RunContextOptions) {
+    this.store = o.store;
+    this.auditLog = o.audit;
+    this.rootId = o.rootId;
+    this.usage = o.usage;
+    this.taint = o.taint;
+    this.baseElapsed = o.usage.elapsedMs;
+    const outer = o.signal;
+    if (outer) {
+      if (outer.aborted) this.controller.abort(outer.reason);
+      else outer.addEventListener("abort", () => this.controller.abort(outer.reason), { once: true });
+    }
+    if (o.budget.seconds !== undefined) {
+      const left = o.budget.seconds * 1000 - this.baseElapsed;
+      const stop = (): void => {
+        this.budgetStop ??= { reason: "seconds", limit: o.budget.seconds!, used: Math.round(this.elapsedMs()) / 1000 };
+        this.controller.abort(new BudgetStop(this.budgetStop));
+      };
+      if (left <= 0) stop();
+      else this.wallTimer = setTimeout(stop, left);
+      this.wallTimer?.unref?.();
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get model(): LanguageModel | undefined {
+    return this.o.model;
+  }
+
+  get tools(): ToolBox {
+    return this.o.tools;
+  }
+
+  get vars(): Record<string, string> {
+    return this.o.vars ?? {};
+  }
+
+  elapsedMs(): number {
+    return this.baseElapsed + (performance.now() - this.segmentStart);
+  }
+
+  dispose(): void {
+    clearTimeout(this.wallTimer);
+  }
+
+  emit(e: AgentEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  audit(threadId: string, type: AuditType, actor: string, data: JsonValue): void {
+    this.auditLog.append(this.rootId, { threadId, type, actor, data });
+  }
+
+  /** Usage with the elapsed time brought up to date (what checkpoints and results carry). */
+  usageNow(): RunUsage {
+    this.usage.elapsedMs = Math.round(this.elapsedMs());
+    return { ...this.usage };
+  }
+
+  persistRuntime(): void {
+    this.store.updateRuntime(this.rootId, { usage: this.usageNow(), taint: this.taint });
+  }
+
+  /** The first budget that is spent, if any (the wall clock is handled by its timer). */
+  spentBudget(): StopInfo | undefined {
+    const b = this.o.budget;
+    const u = this.usage;
+    const tokens = u.inputTokens + u.outputTokens;
+    if (b.tokens !== undefined && tokens >= b.tokens) return { reason: "tokens", limit: b.tokens, used: tokens };
+    if (b.costUsd !== undefined && u.costUsd >= b.costUsd) return { reason: "cost", limit: b.costUsd, used: u.costUsd };
+    if (b.seconds !== undefined && this.elapsedMs() >= b.seconds * 1000) return { reason: "seconds", limit: b.seconds, used: Math.round(this.elapsedMs()) / 1000 };
+    return undefined;
+  }
+
+  checkBudget(extra?: "toolCall"): void {
+    if (this.budgetStop) throw new BudgetStop(this.budgetStop);
+    let spent = this.spentBudget();
+    const b = this.o.budget;
+    if (!spent && extra === "toolCall" && b.toolCalls !== undefined && this.usage.toolCalls >= b.toolCalls) spent = { reason: "toolCalls", limit: b.toolCalls, used: this.usage.toolCalls };
+    if (spent) {
+      this.budgetStop = spent;
+      throw new BudgetStop(spent);
+    }
+  }
+
+  /** A NodeContext for one execution of a node. */
+  nodeContext(threadId: string, node: string, step: number, visit: number): NodeContext {
+    return new NodeRunContext(this, threadId, node, step, visit);
+  }
+
+  /** Audits the part of a request's messages this thread has not logged yet. */
+  newMessages(threadId: string, messages: GenerateRequest["messages"]): { skipped: number; messages: JsonValue } {
+    const hashes = messages.map((m) => sha256(JSON.stringify(m)));
+    const before = this.auditedMessages.get(threadId) ?? [];
+    let same = 0;
+    while (same < before.length && same < hashes.length && before[same] === hashes[same]) same++;
+    this.auditedMessages.set(threadId, hashes);
+    return { skipped: same, messages: messages.slice(same) as unknown as JsonValue };
+  }
+
+  retryPolicy(): RetryPolicy {
+    return this.o.retry ?? DEFAULT_RETRY;
+  }
+
+  get policy(): RunPolicy {
+    return this.o.policy ?? {};
+  }
+
+  get random(): (() => number) | undefined {
+    return this.o.random;
+  }
+}
+
+/** Every string inside a JSON value (object keys included), in order. */
+function stringLeaves(value: JsonValue, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringLeaves(v, out);
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      stringLeaves(v, out);
+    }
+  }
+  return out;
+}
+
+function resultText(value: JsonValue): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+class NodeRunContext implements NodeContext {
+  private calls = 0;
+  private generations = 0;
+  private gates = 0;
+
+  constructor(
+    private readonly rc: RunContext,
+    readonly threadId: string,
+    readonly node: string,
+    readonly step: number,
+    readonly visit: number,
+  ) {}
+
+  get runId(): string {
+    return this.rc.rootId;
+  }
+  get signal(): AbortSignal {
+    return this.rc.signal;
+  }
+  get vars(): Readonly<Record<string, string>> {
+    return this.rc.vars;
+  }
+  get model(): LanguageModel | undefined {
+    return this.rc.model;
+  }
+  get tools(): ToolBox {
+    return this.rc.tools;
+  }
+
+  emit(event: AgentEvent): void {
+    this.rc.emit(event);
+  }
+
+  audit(type: AuditType, data: JsonValue): void {
+    this.rc.audit(this.threadId, type, this.node, data);
+  }
+
+  private get store(): AgentStore {
+    return this.rc.store;
+  }
+
+  async generate(request: Omit<GenerateRequest, "signal">): Promise<GenerateResult> {
+    const key = `model:${this.node}#${this.visit}.${++this.generations}`;
+    const done = this.store.journalGet(this.threadId, key);
+    if (done?.status === "done") return done.result as unknown as GenerateResult;
+    const model = this.rc.model;
+    if (!model) throw new StrataError("USAGE", `node ${this.node} calls a language model but the run has none`, "pass a model (--model <ref>)");
+    this.rc.checkBudget();
+    const req: GenerateRequest = { ...request, signal: this.rc.signal };
+    const budget = this.rc.o.budget;
+    if (budget.tokens !== undefined) {
+      const left = Math.max(1, budget.tokens - this.rc.usage.inputTokens - this.rc.usage.outputTokens);
+      req.maxTokens = Math.min(req.maxTokens ?? left, left);
+    }
+    const delta = this.rc.newMessages(`${this.threadId}/${this.node}`, request.messages);
+    this.audit("model.request", {
+      key,
+      model: model.id,
+      skippedMessages: delta.skipped,
+      messages: delta.messages,
+      tools: (request.tools ?? []).map((t) => t.name),
+      toolChoice: (request.toolChoice ?? null) as JsonValue,
+      responseSchema: (request.responseSchema ?? null) as JsonValue,
+      maxTokens: req.maxTokens ?? null,
+    });
+    const policy = this.rc.retryPolicy();
+    let result: GenerateResult;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        result = await model.generate(req);
+        break;
+      } catch (e) {
+        if (this.rc.signal.aborted) throw this.rc.budgetStop ? new BudgetStop(this.rc.budgetStop) : toStrataError(e, "ABORTED");
+        const err = toStrataError(e, "INTERNAL");
+        const retry = isTransient(err) && attempt < policy.retries;
+        const delayMs = retry ? backoffDelayMs(attempt, policy.baseMs, policy.maxMs, this.rc.random) : 0;
+        this.audit("model.error", { key, attempt: attempt + 1, code: err.code, message: err.message, retryInMs: retry ? Math.round(delayMs) : null });
+        if (!retry) throw err;
+        this.emit({ type: "retry", threadId: this.threadId, what: `model call in ${this.node}`, attempt: attempt + 1, delayMs, error: err.message });
+        await sleep(delayMs, this.rc.signal);
+      }
+    }
+    const u = this.rc.usage;
+    u.modelCalls += 1;
+    u.inputTokens += result.usage.inputTokens;
+    u.outputTokens += result.usage.outputTokens;
+    if (result.usage.costUsd === undefined) u.unpricedCalls += 1;
+    else u.costUsd += result.usage.costUsd;
+    const stored = { text: result.text, toolCalls: result.toolCalls, finishReason: result.finishReason, usage: result.usage, model: result.model, json: result.json ?? null, latencyMs: result.latencyMs } as unknown as JsonValue;
+    this.store.db.transaction(() => {
+      this.store.journalStart(this.threadId, key, "model", model.id, null);
+      this.store.journalFinish(this.threadId, key, stored);
+      this.rc.persistRuntime();
+    })();
+    this.audit("model.response", stored);
+    this.emit({ type: "model-call", threadId: this.threadId, node: this.node, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, toolCalls: result.toolCalls.length });
+    return result;
+  }
+
+  async callTool(name: string, args: unknown, opts: { callId?: string } = {}): Promise<ToolCallOutcome> {
+    const callId = opts.callId ?? `${this.node}#${this.visit}.${++this.calls}`;
+    const out = await this.runCall({ callId, name, args }, this.rc.tools);
+    if (out === PENDING) throw new GraphInterrupt(this.pendingFor([callId]));
+    return out;
+  }
+
+  async callTools(calls: readonly ToolCallRequest[], opts: { tools?: ToolBox } = {}): Promise<ToolCallOutcome[]> {
+    const outcomes: ToolCallOutcome[] = [];
+    const waiting: string[] = [];
+    for (const call of calls) {
+      const out = await this.runCall(call, opts.tools ?? this.rc.tools);
+      if (out === PENDING) waiting.push(call.callId);
+      else outcomes.push(out);
+    }
+    if (waiting.length) throw new GraphInterrupt(this.pendingFor(waiting));
+    return outcomes;
+  }
+
+  private pendingFor(callIds: string[]): PendingCall[] {
+    return callIds.map((id) => {
+      const a = this.store.getApproval(this.threadId, id)!;
+      return { callId: a.callId, tool: a.tool, args: a.args, reason: a.reason, risk: a.risk, threadId: a.threadId, node: a.node, requestedAt: a.requestedAt };
+    });
+  }
+
+  private finishWithoutRunning(key: string, out: ToolCallOutcome): ToolCallOutcome {
+    this.store.journalStart(this.threadId, key, "tool", out.tool, null);
+    this.store.journalFinish(this.threadId, key, out as unknown as JsonValue);
+    this.audit("tool.result", { callId: out.callId, tool: out.tool, ok: false, error: (out.error ?? null) as JsonValue, rejected: (out.rejected ?? null) as JsonValue });
+    this.emit({ type: "tool-call", threadId: this.threadId, callId: out.callId, tool: out.tool, ok: false, replayed: false });
+    return out;
+  }
+
+  private errorOutcome(call: ToolCallRequest, e: StrataError): ToolCallOutcome {
+    const error = { code: e.code, message: e.message, hint: e.hint };
+    return { callId: call.callId, tool: call.name, ok: false, error, content: JSON.stringify({ error }), replayed: false };
+  }
+
+  /** Why a call needs a person, or [] when it may run. */
+  private approvalReasons(tool: Tool, interrupted: boolean): string[] {
+    const reasons: string[] = [];
+    const policy = this.rc.policy;
+    if (tool.requiresApproval && !policy.autoApprove?.includes(tool.name)) reasons.push(`${tool.name} is a ${tool.risk} tool and needs approval`);
+    const taint = this.rc.taint[0];
+    if (taint && (policy.untrustedInstructions ?? "approve") === "approve") {
+      reasons.push(`it follows untrusted content with instructions (${taint.source}: "${taint.findings[0] ?? ""}")`);
+    }
+    if (interrupted && !tool.idempotent) reasons.push("an earlier attempt of this call started before the run stopped and may have taken effect");
+    return reasons;
+  }
+
+  private async runCall(call: ToolCallRequest, box: ToolBox): Promise<ToolCallOutcome | typeof PENDING> {
+    const key = `tool:${call.callId}`;
+    const j = this.store.journalGet(this.threadId, key);
+    if (j?.status === "done") {
+      const out = { ...(j.result as unknown as ToolCallOutcome), replayed: true };
+      this.emit({ type: "tool-call", threadId: this.threadId, callId: call.callId, tool: call.name, ok: out.ok, replayed: true });
+      return out;
+    }
+    const tool = box.find(call.name);
+    if (!tool) return this.finishWithoutRunning(key, this.errorOutcome(call, new StrataError("TOOL_UNKNOWN", `there is no tool named "${call.name}"`, `use one of: ${box.names().join(", ") || "(none)"}`)));
+    let args: unknown;
+    try {
+      args = validateArgs(tool, call.args);
+    } catch (e) {
+      return this.finishWithoutRunning(key, this.errorOutcome(call, toStrataError(e)));
+    }
+    if (this.rc.taint.length && this.rc.policy.untrustedInstructions === "block") {
+      return this.finishWithoutRunning(key, this.errorOutcome(call, new StrataError("GUARDRAIL_BLOCKED", `${call.name} was not run: it follows untrusted content with instructions`, "answer from what you have without calling tools")));
+    }
+    const reasons = this.approvalReasons(tool, j?.status === "started");
+    let approvedBy: string | null = null;
+    if (reasons.length) {
+      let a = this.store.getApproval(this.threadId, call.callId);
+      if (!a) {
+        a = this.store.requestApproval({ callId: call.callId, tool: tool.name, args: args as JsonValue, reason: reasons.join("; "), risk: tool.risk, threadId: this.threadId, node: this.node, requestedAt: this.store.timestamp(), rootId: this.rc.rootId });
+        this.audit("approval.requested", { callId: call.callId, tool: tool.name, args: args as JsonValue, reason: a.reason, risk: tool.risk });
+        this.emit({ type: "approval-needed", threadId: this.threadId, callId: call.callId, tool: tool.name, reason: a.reason });
+      }
+      if (a.status === "pending") return PENDING;
+      if (a.status === "rejected") {
+        const by = a.decidedBy ?? "?";
+        const out: ToolCallOutcome = {
+          callId: call.callId,
+          tool: tool.name,
+          ok: false,
+          rejected: { by, comment: a.comment },
+          error: { code: "FORBIDDEN", message: `a person (${by}) rejected this call${a.comment ? `: ${a.comment}` : ""}`, hint: "do not retry it; continue without it or explain what you needed" },
+          content: JSON.stringify({ rejected: true, by, comment: a.comment }),
+          replayed: false,
+        };
+        return this.finishWithoutRunning(key, out);
+      }
+      approvedBy = a.decidedBy;
+      if (a.editedArgs !== undefined) {
+        try {
+          args = validateArgs(tool, a.editedArgs);
+        } catch (e) {
+          return this.finishWithoutRunning(key, this.errorOutcome(call, toStrataError(e)));
+        }
+      }
+    }
+    this.rc.checkBudget("toolCall");
+    this.store.db.transaction(() => {
+      this.store.journalStart(this.threadId, key, "tool", tool.name, args);
+      this.rc.usage.toolCalls += 1;
+      this.rc.persistRuntime();
+    })();
+    this.audit("tool.call", { callId: call.callId, tool: tool.name, args: args as JsonValue, risk: tool.risk, approvedBy, attempt: (j?.attempts ?? 0) + 1 });
+    const r = await invokeTool(
+      tool,
+      args,
+      { signal: this.rc.signal, idempotencyKey: `idem_${sha256(`${this.rc.rootId}|${this.threadId}|${call.callId}`).slice(0, 32)}`, callId: call.callId, threadId: this.threadId, attempt: (j?.attempts ?? 0) + 1 },
+      {
+        retry: this.rc.retryPolicy(),
+        random: this.rc.random,
+        onRetry: (attempt, delayMs, error) => this.emit({ type: "retry", threadId: this.threadId, what: `tool ${tool.name}`, attempt, delayMs, error: error.message }),
+      },
+    ).catch((e: unknown) => {
+      if (this.rc.budgetStop) throw new BudgetStop(this.rc.budgetStop);
+      throw e;
+    });
+    let out: ToolCallOutcome;
+    if (r.ok) {
+      const text = resultText(r.value);
+      const content = tool.untrustedOutput ? this.untrusted(text, `tool ${tool.name} (call ${call.callId})`, r.value) : text;
+      out = { callId: call.callId, tool: tool.name, ok: true, value: r.value, content, replayed: false };
+    } else {
+      out = { callId: call.callId, tool: tool.name, ok: false, error: r.error, content: JSON.stringify({ error: r.error }), replayed: false };
+    }
+    this.store.journalFinish(this.threadId, key, out as unknown as JsonValue);
+    this.audit("tool.result", { callId: call.callId, tool: tool.name, ok: out.ok, value: out.value ?? null, error: (out.error ?? null) as JsonValue, truncated: r.ok ? r.truncated : false });
+    this.emit({ type: "tool-call", threadId: this.threadId, callId: call.callId, tool: tool.name, ok: out.ok, replayed: false });
+    return out;
+  }
+
+  untrusted(text: string, source: string, value?: JsonValue): string {
+    // Screen the strings themselves, not their JSON escapes ("\"name\"" hides a "name").
+    const screened = value !== undefined && typeof value !== "string" ? stringLeaves(value).join("\n") : text;
+    const findings = detectInstructions(screened, this.rc.tools.names());
+    if (findings.length) {
+      const taint: Taint = { source, findings: findings.map((f) => f.excerpt), at: this.store.timestamp() };
+      this.rc.taint.push(taint);
+      this.rc.persistRuntime();
+      this.audit("guardrail.flag", { source, findings: findings.map((f) => ({ kind: f.kind, excerpt: f.excerpt })) });
+      this.emit({ type: "guardrail", threadId: this.threadId, message: `instructions in untrusted content from ${source}: "${findings[0]!.excerpt}"` });
+    }
+    return fenceUntrusted(text, source).text;
+  }
+
+  async approval(request: { id?: string; reason: string; payload?: JsonValue; risk?: ToolRisk }): Promise<ApprovalDecision> {
+    const callId = request.id ?? `${this.node}#${this.visit}.gate${++this.gates}`;
+    let a = this.store.getApproval(this.threadId, callId);
+    if (!a) {
+      a = this.store.requestApproval({ callId, tool: null, args: request.payload ?? null, reason: request.reason, risk: request.risk ?? "write", threadId: this.threadId, node: this.node, requestedAt: this.store.timestamp(), rootId: this.rc.rootId });
+      this.audit("approval.requested", { callId, tool: null, args: request.payload ?? null, reason: request.reason });
+      this.emit({ type: "approval-needed", threadId: this.threadId, callId, tool: null, reason: request.reason });
+    }
+    if (a.status === "pending") throw new GraphInterrupt(this.pendingFor([callId]));
+    return { approved: a.status === "approved", by: a.decidedBy ?? "?", payload: a.editedArgs ?? a.args, comment: a.comment };
+  }
+
+  runGraph<C extends State>(graph: Graph<C>, input: Partial<C>, opts: { key?: string } = {}): Promise<C> {
+    const childId = `${this.threadId}/${this.node}.${this.visit}${opts.key ? `.${opts.key}` : ""}`;
+    return this.rc.o.executeChild(graph, childId, this.threadId, input);
+  }
+}
