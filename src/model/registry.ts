@@ -41,10 +41,6 @@ function requireFile(ref: ModelRef): void {
   }
 }
 
-const builtinUnavailable = async (): Promise<never> => {
-  throw new StrataError("MODEL_UNAVAILABLE", "the builtin engine provider (builtin:) is not available yet", "use a gguf:<file.gguf> or openai:<base URL>#<model> reference for now");
-};
-
 const PROVIDERS = new Map<ModelScheme, ProviderFactories>([
   ["openai", { language: createOpenAiLanguageModel, embedding: createOpenAiEmbeddingModel }],
   [
@@ -54,7 +50,7 @@ const PROVIDERS = new Map<ModelScheme, ProviderFactories>([
       embedding: async (ref, opts) => (await importFactory<EmbeddingModel>(LLAMACPP_MODULE, "createLlamaCppEmbeddingModel", "llama.cpp"))(ref, opts),
     },
   ],
-  ["builtin", { language: builtinUnavailable, embedding: builtinUnavailable }],
+  ["builtin", { language: async (ref, opts) => (await importFactory<LanguageModel>("./providers/builtin/index.js", "createBuiltinLanguageModel", "builtin engine"))(ref, opts), embedding: async (ref, opts) => (await importFactory<EmbeddingModel>("./providers/builtin/index.js", "createBuiltinEmbeddingModel", "builtin engine"))(ref, opts) }],
 ]);
 
 // Checks that need no provider code, so a wrong path fails fast and the same way everywhere.

@@ -55,9 +55,9 @@ describe("model registry", () => {
     });
   });
 
-  it("says builtin: is not available yet, pointing at gguf: and openai:", async () => {
-    await assert.rejects(createLanguageModel("builtin:./runs/tiny"), isCode("MODEL_UNAVAILABLE", /builtin engine provider/, /gguf:/, /openai:/));
-    await assert.rejects(createEmbeddingModel("builtin:./runs/tiny"), isCode("MODEL_UNAVAILABLE"));
+  it("hands builtin: to the engine provider: a missing run dir is NOT_FOUND; embeddings are not offered", async () => {
+    await assert.rejects(createLanguageModel("builtin:./no-such-runs/tiny"), isCode("NOT_FOUND", /no-such-runs\/tiny does not exist/, /run directory/));
+    await assert.rejects(createEmbeddingModel("builtin:./runs/tiny"), isCode("MODEL_UNAVAILABLE", /embeddings/, /gguf:/));
   });
 
   it("turns a provider module that fails to load, or lacks its factory, into MODEL_UNAVAILABLE", async () => {

@@ -7,6 +7,7 @@ import { renderRetrievalReport } from "../../eval/report-html.js";
 import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { registerEvalLm } from "./eval-lm.js";
 
 interface EvalRetrievalFlags {
   beir?: string;
@@ -65,4 +66,5 @@ export function registerEval(program: Command): void {
       }
       return 0;
     }));
+  registerEvalLm(evalCmd);
 }

@@ -19,3 +19,5 @@ export {
   type EncodableType,
 } from "./quant.js";
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
+export { LLAMA_GGUF_QUANTS, exportLlamaGguf, llamaGgufModelMetadata, llamaGgufTensorMap, llamaGgufTensors, llamaGgufTokenizerMetadata, parseLlamaGgufQuant, type LlamaGgufExportInput, type LlamaGgufExportResult, type LlamaGgufQuant, type LlamaGgufTensorPlan, type LlamaGgufTensorSource } from "./llama-export.js";
+export { importFromReader, importLlamaGguf, llamaConfigFromGguf, tokenizerFromGguf, type ImportLlamaGgufOptions, type LlamaGgufImport } from "./llama-import.js";

@@ -1,0 +1,341 @@
+// `strata train tokenizer` and `strata train pretrain`: read flags and config files, turn them into
+// library options (src/tokenizer, src/train), draw progress on stderr, print the result.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { z } from "zod";
+import { StrataError } from "../../core/errors.js";
+import type { ProgressEvent } from "../../core/events.js";
+import { setThreads } from "../../tensor/index.js";
+import { type Tokenizer, loadTokenizer, saveTokenizer, trainTokenizer } from "../../tokenizer/index.js";
+import {
+  type ModelShape, type Preset, type TrainEvent, type TrainSettings, PRESETS, formatBytes, getPreset, isPresetName, presetParameters, pretrain,
+} from "../../train/index.js";
+import { usageError } from "../errors.js";
+import { parseByteSize, parsePositiveInt } from "../options.js";
+import { progressDisplay } from "../progress.js";
+import { type CommandContext, withCommand } from "../run.js";
+
+interface TokenizerFlags {
+  data?: string[];
+  vocab?: string;
+  out?: string;
+  minPairCount?: string;
+  json?: boolean;
+}
+
+interface PretrainFlags {
+  data?: string[];
+  config?: string;
+  out?: string;
+  steps?: string;
+  resume?: boolean;
+  tokenizer?: string;
+  vocab?: string;
+  seed?: string;
+  device?: string;
+  threads?: string;
+  batch?: string;
+  block?: string;
+  gradAccum?: string;
+  lr?: string;
+  evalEvery?: string;
+  checkpointEvery?: string;
+  memoryLimit?: string;
+  json?: boolean;
+}
+
+const MAX_VOCAB = 1 << 20;
+
+// ---------------------------------------------------------------- config files
+
+const ShapeFields = {
+  dim: z.number().int().positive(),
+  layers: z.number().int().positive(),
+  heads: z.number().int().positive(),
+  kvHeads: z.number().int().positive().optional(),
+  ffnDim: z.number().int().positive(),
+  maxSeq: z.number().int().positive(),
+  ropeBase: z.number().positive().optional(),
+  normEps: z.number().positive().optional(),
+  tieEmbeddings: z.boolean().optional(),
+  moe: z.object({ experts: z.number().int().positive(), topK: z.number().int().positive(), auxLossWeight: z.number().nonnegative().optional() }).strict().optional(),
+};
+const ConfigFile = z
+  .object({
+    model: z.object({ ...ShapeFields, vocab: z.number().int().positive().optional() }).strict(),
+    train: z.record(z.string(), z.number()).optional(),
+    tokenizer: z.union([z.object({ kind: z.literal("bytes") }).strict(), z.object({ kind: z.literal("bpe"), vocab: z.number().int().positive() }).strict()]).optional(),
+  })
+  .strict();
+const TRAIN_KEYS = new Set<string>(["steps", "batchSize", "blockSize", "gradAccum", "lr", "minLr", "warmupSteps", "decaySteps", "weightDecay", "beta1", "beta2", "eps", "gradClip", "evalInterval", "evalBatches", "checkpointInterval", "valFraction", "seed"]);
+
+/** A preset name or a JSON file {model: {...}, train?: {...}, tokenizer?: {...}}. */
+function loadConfig(ref: string): Preset & { vocab?: number } {
+  if (isPresetName(ref)) return getPreset(ref);
+  if (!ref.endsWith(".json")) throw usageError(`--config must be a preset (${Object.keys(PRESETS).join(", ")}) or a .json file, got "${ref}"`, "e.g. --config tiny");
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(ref, "utf8"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new StrataError("NOT_FOUND", `config file ${ref} does not exist`, "check the path, or use a preset: --config tiny");
+    throw new StrataError("INVALID_CONFIG", `config file ${ref} is not valid JSON: ${(e as Error).message}`, "fix the JSON");
+  }
+  const parsed = ConfigFile.safeParse(data);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new StrataError("INVALID_CONFIG", `config file ${ref}: ${i.path.join(".") || "(top level)"}: ${i.message}`, 'write {"model": {"dim", "layers", "heads", "ffnDim", "maxSeq", …}, "train": {"steps", "batchSize", "blockSize", "lr", …}}');
+  }
+  const c = parsed.data;
+  for (const k of Object.keys(c.train ?? {})) {
+    if (!TRAIN_KEYS.has(k)) throw new StrataError("INVALID_CONFIG", `config file ${ref}: unknown training setting "${k}"`, `known settings: ${[...TRAIN_KEYS].join(", ")}`);
+  }
+  const { vocab, ...shape } = c.model;
+  const model: ModelShape = { kvHeads: shape.heads, ropeBase: 10000, normEps: 1e-5, tieEmbeddings: false, ...shape };
+  return { name: ref, description: `from ${ref}`, model, train: (c.train ?? {}) as Partial<TrainSettings>, tokenizer: c.tokenizer ?? { kind: "bytes" }, ...(vocab !== undefined ? { vocab } : {}) };
+}
+
+function parseNumber(name: string, value: string | undefined, min: number, max: number, example: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= min || n > max) throw usageError(`${name} must be a number above ${min} and at most ${max}, got "${value}"`, `e.g. ${name} ${example}`);
+  return n;
+}
+
+function intFlag(name: string, value: string | undefined, max: number): number | undefined {
+  return value === undefined ? undefined : parsePositiveInt(name, value, 1, max);
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "?";
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+// ---------------------------------------------------------------- progress
+
+/** A bar with loss, rate and ETA on a terminal; a plain line every few seconds (and every evaluation) otherwise. */
+function trainDisplay(): { onEvent: (e: TrainEvent) => void; onProgress: (e: ProgressEvent) => void; stop: () => void } {
+  const interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
+  const generic = progressDisplay();
+  let bar: cliProgress.SingleBar | null = null;
+  let startStep = 0;
+  let sessionStart = 0;
+  let lastLine = 0;
+  const write = (line: string): void => {
+    if (bar) bar.stop();
+    process.stderr.write(line + "\n");
+    if (bar) bar = null;
+  };
+  const eta = (e: Extract<TrainEvent, { type: "step" }>): number => {
+    const secs = (performance.now() - sessionStart) / 1000;
+    const done = e.step - startStep;
+    return done > 0 ? ((e.steps - e.step) * secs) / done : Number.NaN;
+  };
+  return {
+    onProgress: (p) => {
+      if (p.phase !== "train") generic.listener(p);
+    },
+    onEvent: (e) => {
+      switch (e.type) {
+        case "dataset":
+          generic.stop(); // the tokenize bar is done
+          process.stderr.write(`data: ${e.tokens.toLocaleString("en-US")} tokens (${e.trainTokens.toLocaleString("en-US")} train, ${e.valTokens.toLocaleString("en-US")} validation)${e.reused ? ", reused" : ""}\n`);
+          break;
+        case "start":
+          startStep = e.step;
+          sessionStart = performance.now();
+          process.stderr.write(
+            `${e.resumedFrom !== null ? `resuming at step ${e.resumedFrom}` : "training"}: ${e.parameters.toLocaleString("en-US")} parameters, ${e.tokensPerStep.toLocaleString("en-US")} tokens/step, ${e.steps} steps, memory ≈ ${formatBytes(e.memory.total)}\n`,
+          );
+          break;
+        case "step": {
+          const payload = { loss: e.loss.toFixed(4), lr: e.lr.toExponential(2), rate: Math.round(e.tokensPerSecond).toLocaleString("en-US"), remaining: formatDuration(eta(e)) };
+          if (interactive) {
+            if (!bar) {
+              bar = new cliProgress.SingleBar(
+                { format: "train [{bar}] {value}/{total} | loss {loss} | {rate} tok/s | ETA {remaining}", stream: process.stderr, hideCursor: true, barsize: 18 },
+                cliProgress.Presets.shades_classic,
+              );
+              bar.start(e.steps, e.step, payload);
+            } else bar.update(e.step, payload);
+          } else {
+            const now = performance.now();
+            if (now - lastLine >= 5000 || e.step === e.steps || e.step === startStep + 1) {
+              lastLine = now;
+              process.stderr.write(`step ${e.step}/${e.steps}: loss ${payload.loss}, lr ${payload.lr}, ${payload.rate} tok/s, eta ${payload.remaining}\n`);
+            }
+          }
+          break;
+        }
+        case "eval":
+          write(`eval at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)} (perplexity ${e.valPerplexity.toFixed(2)})`);
+          break;
+        case "checkpoint":
+          write(`checkpoint: ${e.dir}`);
+          break;
+      }
+    },
+    stop: () => {
+      bar?.stop();
+      bar = null;
+      generic.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- commands
+
+export function registerTrain(program: Command): void {
+  const train = program
+    .command("train")
+    .description("train a tokenizer or pretrain a language model on text files")
+    .addHelpText("after", "\nExamples:\n  strata train tokenizer --data input.txt --vocab 1024 --out tok.json\n  strata train pretrain --data input.txt --config tiny --out runs/tiny");
+
+  train
+    .command("tokenizer")
+    .description("train a byte-level BPE tokenizer on UTF-8 text files")
+    .option("--data <files...>", "UTF-8 text files")
+    .option("--vocab <n>", "vocabulary size: 256 bytes + learned tokens + 5 special tokens")
+    .option("--out <file.json>", "where to write the tokenizer")
+    .option("--min-pair-count <n>", "merge only pairs seen at least this often (default 2)")
+    .option("--json", "print one JSON document: {out, vocabSize, merges, learnedTokens, bytes, warnings}")
+    .addHelpText("after", "\nExample:\n  strata train tokenizer --data ../shared/data/tinyshakespeare/input.txt --vocab 1024 --out tok.json")
+    .action(withCommand(async (flags: TokenizerFlags, ctx: CommandContext) => {
+      if (!flags.data?.length) throw usageError("--data <files...> is required", "name one or more UTF-8 text files");
+      if (flags.vocab === undefined) throw usageError("--vocab <n> is required", "e.g. --vocab 1024");
+      if (!flags.out) throw usageError("--out <file.json> is required", "e.g. --out tok.json");
+      const vocabSize = parsePositiveInt("--vocab", flags.vocab, 1024, MAX_VOCAB);
+      const minPairCount = flags.minPairCount === undefined ? undefined : parsePositiveInt("--min-pair-count", flags.minPairCount, 2, 1 << 30);
+      const progress = progressDisplay();
+      const { tokenizer, stats, warnings } = await trainTokenizer(flags.data, { vocabSize, ...(minPairCount ? { minPairCount } : {}), signal: ctx.signal, onProgress: progress.listener });
+      progress.stop();
+      await saveTokenizer(tokenizer, flags.out);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      const result = { out: flags.out, vocabSize: tokenizer.vocabSize, merges: stats.merges, learnedTokens: stats.learnedTokens, bytes: stats.bytes, warnings };
+      if (flags.json) ctx.printJson(result);
+      else process.stdout.write(`tokenizer: ${flags.out} (${tokenizer.vocabSize} tokens: 256 bytes + ${stats.learnedTokens} learned + ${tokenizer.vocabSize - tokenizer.normalVocabSize} special; ${stats.bytes.toLocaleString("en-US")} bytes read)\n`);
+      return 0;
+    }));
+
+  const presetLines = (Object.keys(PRESETS) as Array<keyof typeof PRESETS>).map((name) => {
+    const p = PRESETS[name];
+    const vocab = p.tokenizer.kind === "bytes" ? 261 : p.tokenizer.vocab;
+    return `  ${name.padEnd(6)} ${p.description}; ${presetParameters(name, vocab).toLocaleString("en-US")} parameters with vocab ${vocab}`;
+  });
+  train
+    .command("pretrain")
+    .description("pretrain a llama-architecture model on UTF-8 text (next-token prediction); checkpoints and loss.html go to --out")
+    .option("--data <files...>", "UTF-8 text files (required for a new run; a resumed run reuses its token file)")
+    .option("--config <preset|file.json>", `a preset (${Object.keys(PRESETS).join(", ")}) or a JSON file {"model": {...}, "train": {...}, "tokenizer": {...}}`)
+    .option("--out <dir>", "the run directory")
+    .option("--steps <n>", "optimizer steps to reach (a resumed run continues to this count)")
+    .option("--resume", "continue the run in --out from its latest checkpoint")
+    .option("--tokenizer <file.json>", "a tokenizer from `strata train tokenizer` (default: the config's, e.g. raw bytes for tiny)")
+    .option("--vocab <n>", "train a BPE tokenizer of this size on --data first (instead of --tokenizer)")
+    .option("--seed <n>", "seeds the weights and the batch order (default 1337)")
+    .option("--device <name>", "where to train: cpu (the only device for training today)", "cpu")
+    .option("--threads <n>", "CPU threads for the math kernels (default: all cores)")
+    .option("--batch <n>", "sequences per micro-batch")
+    .option("--block <n>", "tokens per sequence")
+    .option("--grad-accum <n>", "micro-batches per optimizer step")
+    .option("--lr <x>", "peak learning rate")
+    .option("--eval-every <n>", "evaluate every N steps (and at the end)")
+    .option("--checkpoint-every <n>", "save a checkpoint every N steps (and at the end, and on Ctrl-C)")
+    .option("--memory-limit <size>", "refuse configurations estimated above this (default: 90% of RAM), e.g. 4GB")
+    .option("--json", "print one JSON document: {steps, trainLoss, valLoss, valPerplexity, tokensPerSecond, checkpoint, chart, …}")
+    .addHelpText(
+      "after",
+      `\nPresets:\n${presetLines.join("\n")}\n\nExamples:\n  strata train pretrain --data ../shared/data/tinyshakespeare/input.txt --config tiny --out runs/tiny\n  strata train pretrain --out runs/tiny --resume --steps 3000\n  strata train pretrain --data book.txt --config small --vocab 2048 --out runs/book --json\n\nCtrl-C saves a checkpoint and stops; --resume continues exactly where it stopped.`,
+    )
+    .action(withCommand(async (flags: PretrainFlags, ctx: CommandContext) => {
+      if (!flags.out) throw usageError("--out <dir> is required", "name the run directory, e.g. --out runs/tiny");
+      if (flags.device !== undefined && flags.device !== "cpu") throw usageError(`--device ${flags.device} is not supported for training`, "use --device cpu");
+      if (flags.tokenizer && flags.vocab) throw usageError("--tokenizer and --vocab exclude each other", "give a trained tokenizer, or a size to train one");
+      if (flags.resume && (flags.tokenizer || flags.vocab)) throw usageError("a resumed run keeps its tokenizer", "leave out --tokenizer and --vocab with --resume");
+      if (!flags.resume && !flags.config) throw usageError("--config <preset|file.json> is required for a new run", "e.g. --config tiny");
+      if (!flags.resume && !flags.data?.length) throw usageError("--data <files...> is required for a new run", "name one or more UTF-8 text files");
+      const threads = intFlag("--threads", flags.threads, 256);
+      if (threads) setThreads(threads);
+      const preset = flags.config ? loadConfig(flags.config) : undefined;
+      const overrides: Partial<TrainSettings> = {
+        steps: intFlag("--steps", flags.steps, 1e9),
+        seed: flags.seed === undefined ? undefined : parseSeed(flags.seed),
+        batchSize: intFlag("--batch", flags.batch, 1e6),
+        blockSize: intFlag("--block", flags.block, 1e6),
+        gradAccum: intFlag("--grad-accum", flags.gradAccum, 1e6),
+        lr: parseNumber("--lr", flags.lr, 0, 10, "1e-3"),
+        evalInterval: intFlag("--eval-every", flags.evalEvery, 1e9),
+        checkpointInterval: intFlag("--checkpoint-every", flags.checkpointEvery, 1e9),
+      };
+      const memoryLimitBytes = flags.memoryLimit === undefined ? undefined : parseByteSize("--memory-limit", flags.memoryLimit, 0);
+      if (memoryLimitBytes === 0) throw usageError("--memory-limit must be above 0", "e.g. --memory-limit 4GB");
+
+      const display = trainDisplay();
+      try {
+        let tokenizer: Tokenizer | undefined;
+        if (!flags.resume) {
+          if (flags.tokenizer) tokenizer = await loadTokenizer(flags.tokenizer);
+          else {
+            const vocab = flags.vocab !== undefined ? parsePositiveInt("--vocab", flags.vocab, 1024, MAX_VOCAB) : preset!.tokenizer.kind === "bpe" ? preset!.tokenizer.vocab : undefined;
+            if (vocab !== undefined) {
+              process.stderr.write(`tokenizer: training a BPE vocabulary of ${vocab} on the data\n`);
+              tokenizer = (await trainTokenizer(flags.data!, { vocabSize: vocab, signal: ctx.signal, onProgress: display.onProgress })).tokenizer;
+            }
+          }
+          if (preset?.vocab !== undefined && tokenizer && tokenizer.vocabSize !== preset.vocab) {
+            throw new StrataError("INVALID_CONFIG", `the config's model.vocab is ${preset.vocab} but the tokenizer has ${tokenizer.vocabSize} tokens`, "leave model.vocab out of the config; it is taken from the tokenizer");
+          }
+        }
+        // On resume only explicit flags travel (the run keeps its settings); a new run starts from the preset's.
+        const trainSettings = flags.resume ? overrides : { ...preset!.train, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+        const result = await pretrain({
+          runDir: flags.out,
+          ...(flags.data?.length ? { data: flags.data } : {}),
+          ...(preset ? { model: preset.model } : {}),
+          ...(tokenizer ? { tokenizer } : {}),
+          train: trainSettings,
+          resume: Boolean(flags.resume),
+          ...(memoryLimitBytes !== undefined ? { memoryLimitBytes } : {}),
+          signal: ctx.signal,
+          onEvent: display.onEvent,
+          onProgress: display.onProgress,
+        });
+        display.stop();
+        const summary = {
+          steps: result.steps,
+          trainLoss: result.trainLoss,
+          valLoss: result.valLoss,
+          valPerplexity: result.valPerplexity,
+          tokensPerSecond: result.tokensPerSecond,
+          checkpoint: result.checkpoint,
+          chart: result.chart,
+          runDir: result.runDir,
+          startStep: result.startStep,
+          parameters: result.parameters,
+          elapsedSeconds: result.elapsedMs / 1000,
+        };
+        if (flags.json) ctx.printJson(summary);
+        else {
+          process.stdout.write(
+            `trained ${result.runDir}: step ${result.steps} (${result.parameters.toLocaleString("en-US")} parameters)\n` +
+              `  train loss ${result.trainLoss.toFixed(4)}  val loss ${result.valLoss.toFixed(4)}  val perplexity ${result.valPerplexity.toFixed(2)}\n` +
+              `  ${Math.round(result.tokensPerSecond).toLocaleString("en-US")} tokens/s, ${formatDuration(result.elapsedMs / 1000)}\n` +
+              `  checkpoint ${result.checkpoint}\n` +
+              (result.chart ? `  chart ${result.chart}\n` : ""),
+          );
+        }
+        return 0;
+      } finally {
+        display.stop();
+      }
+    }));
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) throw usageError(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, got "${value}"`, "e.g. --seed 1337");
+  return n;
+}
