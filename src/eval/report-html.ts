@@ -7,6 +7,7 @@
 
 import { mean, percentile } from "./metrics.js";
 import type { RetrievalEvalResult, RetrievalQueryResult } from "./retrieval.js";
+import { escapeHtml } from "../core/html.js";
 
 export interface RetrievalReportMeta {
   /** Page title and heading; default "Retrieval evaluation: <dataset> (<split>)". */
@@ -24,10 +25,7 @@ const WORST_ROWS = 50;
 /** Ids shown per cell before "+N more". */
 const IDS_SHOWN = 10;
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;"));
-}
+export { escapeHtml };
 
 const esc = escapeHtml;
 

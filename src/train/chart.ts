@@ -3,9 +3,11 @@
 // evaluation, and the learning rate. Every text from outside (paths, config values) is escaped.
 //
 // The visual language follows src/eval/report-html.ts (cards, sections, the same colours and SVG
-// classes), but that module sits above train/ in the layer order, so it cannot be imported here.
+// classes), but that module sits above train/ in the layer order, so it cannot be imported here;
+// the escaper both use lives below them, in src/core/html.ts.
 
 import type { LossPoint, ValPoint } from "../formats/checkpoint.js";
+import { escapeHtml } from "../core/html.js";
 
 export interface ChartInput {
   title: string;
@@ -17,9 +19,7 @@ export interface ChartInput {
   tokensPerSecond?: number;
 }
 
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;"));
-}
+const esc = escapeHtml;
 function n(x: number): string {
   return String(Math.round(x * 100) / 100);
 }
