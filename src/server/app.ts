@@ -3,6 +3,7 @@
 // OpenAPI document, the web UI, and a graceful close (stop accepting, finish what is in flight,
 // close the stores).
 import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
 import type { Writable } from "node:stream";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
@@ -20,7 +21,9 @@ import { registerAdminRoutes } from "./routes/admin.js";
 import { registerConversationRoutes } from "./routes/conversations.js";
 import { registerKbRoutes } from "./routes/kbs.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
-import { registerPlaceholderRoutes } from "./routes/placeholders.js";
+import { registerAgentRunRoutes } from "./routes/agent-runs.js";
+import { registerEvalReportRoutes } from "./routes/eval-reports.js";
+import { registerTrainingRunRoutes } from "./routes/training-runs.js";
 import { registerQueryRoutes } from "./routes/query.js";
 import { defaultWebRoot, StaticUi } from "./static.js";
 import { UsageLedger } from "./usage.js";
@@ -109,7 +112,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const limits: ServerLimits = { bodyLimit: opts.bodyLimit ?? 2 * MiB, uploadLimit: opts.uploadLimit ?? 50 * MiB, maxUploadFiles: opts.maxUploadFiles ?? 100, handlerTimeoutMs: timeoutMs };
   const kbs = new KbRegistry(db, opts.dataDir);
-  const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits };
+  const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits, dataDir: resolve(opts.dataDir) };
   const routes = new RouteTable(limits.handlerTimeoutMs);
   const ui = new StaticUi(opts.webRoot ?? defaultWebRoot());
   const failures = new AuthFailures(opts.authFailureLimit ?? 30);
@@ -242,7 +245,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
   registerKbRoutes(app, routes, ctx);
   registerQueryRoutes(app, routes, ctx);
   registerConversationRoutes(app, routes, ctx);
-  registerPlaceholderRoutes(app, routes);
+  const layers = [registerAgentRunRoutes(app, routes, ctx), registerTrainingRunRoutes(app, routes, ctx), registerEvalReportRoutes(app, routes, ctx)];
   registerOpenAiRoutes(app, routes, ctx, startedAt);
   let openApiDoc: Record<string, unknown> | undefined;
   routes.add(app, {
@@ -260,6 +263,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
   });
 
   app.addHook("onClose", async () => {
+    for (const layer of layers) await layer.close();
     await kbs.closeAll();
     db.close();
   });

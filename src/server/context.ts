@@ -25,6 +25,8 @@ export interface ServerContext {
   usage: UsageLedger;
   pages: PageIndex;
   limits: ServerLimits;
+  /** The server's data folder (absolute): server.db, kbs/, and each layer's own folder. */
+  dataDir: string;
 }
 
 declare module "fastify" {

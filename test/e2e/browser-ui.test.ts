@@ -1,7 +1,7 @@
 // The web UI in Debian's Chromium against the real `strata serve`: sign in with a key, upload
 // documents by drag-and-drop and with the file picker (live ingest progress), ask a question, open a
 // citation and find exactly the quoted span highlighted in its document (with the PDF page), the
-// "not available yet" pages, keyboard use, and screenshots of every page at 1280 and 390 px.
+// keyboard use, and screenshots of every page at 1280 and 390 px.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -318,22 +318,6 @@ describe("web UI in Chromium", { skip: skip ?? false }, () => {
     }
   });
 
-  test("agent runs and training runs say clearly that they are not available yet (501)", async () => {
-    const { context, page } = await aliceAt();
-    try {
-      for (const [hash, title, file] of [
-        ["#/agents", "Agent runs are not available yet", "09-agent-runs-1280"],
-        ["#/training", "Training runs are not available yet", "10-training-runs-1280"],
-      ] as const) {
-        await page.goto(`${server.url}/${hash}`);
-        await page.getByRole("heading", { name: title }).waitFor();
-        await shot(page, shots, file);
-      }
-    } finally {
-      await context.close();
-    }
-  });
-
   test("every page at 390 px (dark) and 1280 px: no sideways scrolling, screenshots kept", async () => {
     const docs = await alice.get<Doc[]>("/api/kbs/handbook/documents");
     const falcon = docs.find((d) => d.source.endsWith("falcon.md"))!;
@@ -344,6 +328,7 @@ describe("web UI in Chromium", { skip: skip ?? false }, () => {
       [`#/kbs/handbook/docs/${falcon.docId}?start=10&end=40`, "document", "Falcon"],
       ["#/agents", "agent-runs", "Agent runs"],
       ["#/training", "training-runs", "Training runs"],
+      ["#/reports", "eval-reports", "Eval reports"],
       ["#/account", "account", "Account"],
     ];
     for (const [v, scheme] of [[PHONE, "dark"], [DESKTOP, "light"]] as const) {

@@ -1,6 +1,6 @@
 // The Strata API route by route: knowledge bases, uploads (JSON and SSE progress, unsafe names,
 // size limits), documents (show with page spans, delete), search, ask (JSON and SSE, conversations
-// that continue, usage and cost per key), placeholders, the OpenAPI document, the web UI, errors
+// that continue, usage and cost per key), the OpenAPI document, the web UI, errors
 // and timeouts.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -206,15 +206,6 @@ test("usage: requests, tokens and cost per key; a user sees only their own keys,
   assert.ok(all.some((u) => u.user === "admin") && all.some((u) => u.user === "dana"));
 });
 
-test("placeholders for agent and training runs answer 501 NOT_IMPLEMENTED", async () => {
-  for (const [method, path] of [["GET", "/api/agent-runs"], ["POST", "/api/agent-runs/run-1/approve"], ["POST", "/api/agent-runs/run-1/reject"], ["GET", "/api/training-runs"]] as const) {
-    const r = await t.client.request(method, path, { key: reader });
-    assert.equal(r.status, 501, path);
-    assert.equal(errorOf(r).code, "NOT_IMPLEMENTED");
-    assert.ok(errorOf(r).hint.length > 0);
-  }
-});
-
 test("/openapi.json documents every route with its schemas and the scope it needs", async () => {
   const r = await t.client.get("/openapi.json");
   assert.equal(r.status, 200);
@@ -224,8 +215,7 @@ test("/openapi.json documents every route with its schemas and the scope it need
     "get /api/me", "post /api/users", "get /api/users", "put /api/users/{name}", "post /api/keys", "get /api/keys", "delete /api/keys/{id}",
     "get /api/kbs", "post /api/kbs", "delete /api/kbs/{kb}", "put /api/kbs/{kb}/members", "get /api/kbs/{kb}/documents", "post /api/kbs/{kb}/documents",
     "get /api/kbs/{kb}/documents/{docId}", "delete /api/kbs/{kb}/documents/{docId}", "post /api/kbs/{kb}/search", "post /api/kbs/{kb}/ask",
-    "get /api/conversations", "get /api/conversations/{id}", "get /api/traces/{id}", "get /api/usage", "get /api/agent-runs",
-    "post /api/agent-runs/{id}/approve", "post /api/agent-runs/{id}/reject", "get /api/training-runs",
+    "get /api/conversations", "get /api/conversations/{id}", "get /api/traces/{id}", "get /api/usage", "get /api/agent-runs", "get /api/training-runs", "get /api/eval-reports",
     "get /v1/models", "get /v1/models/{model}", "post /v1/chat/completions", "post /v1/embeddings", "get /api/health", "get /openapi.json",
   ];
   const have = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));

@@ -10,6 +10,7 @@ import { DocumentPage } from "./pages/DocumentPage.tsx";
 import { KbListPage } from "./pages/KbListPage.tsx";
 import { KbPage } from "./pages/KbPage.tsx";
 import { TrainingRunsPage } from "./pages/TrainingRunsPage.tsx";
+import { EvalReportsPage } from "./pages/EvalReportsPage.tsx";
 import { href, useRoute, type Route } from "./route.ts";
 import { SessionContext, storedKey, storeKey, useSession, type Session } from "./session.ts";
 
@@ -157,6 +158,7 @@ const NAV: { label: string; route: Route; match: Route["page"][]; admin?: boolea
   { label: "Knowledge bases", route: { page: "kbs" }, match: ["kbs", "kb", "doc"] },
   { label: "Agent runs", route: { page: "agents" }, match: ["agents"] },
   { label: "Training runs", route: { page: "training" }, match: ["training"] },
+  { label: "Eval reports", route: { page: "reports" }, match: ["reports"] },
   { label: "Users and keys", route: { page: "admin" }, match: ["admin"], admin: true },
 ];
 
@@ -171,6 +173,7 @@ function Shell() {
       doc: "Document",
       agents: "Agent runs",
       training: "Training runs",
+      reports: "Eval reports",
       account: "Account",
       admin: "Users and keys",
       missing: "Not found",
@@ -231,6 +234,8 @@ function Page({ route }: { route: Route }) {
       return <AgentRunsPage />;
     case "training":
       return <TrainingRunsPage />;
+    case "reports":
+      return <EvalReportsPage />;
     case "account":
       return <AccountPage />;
     case "admin":

@@ -9,6 +9,7 @@ export type Route =
   | { page: "doc"; kb: string; docId: string; start?: number; end?: number; pdfPage?: number }
   | { page: "agents" }
   | { page: "training" }
+  | { page: "reports" }
   | { page: "account" }
   | { page: "admin" }
   | { page: "missing"; path: string };
@@ -44,6 +45,7 @@ export function parseRoute(hash: string): Route {
   }
   if (a === "agents" && parts.length === 1) return { page: "agents" };
   if (a === "training" && parts.length === 1) return { page: "training" };
+  if (a === "reports" && parts.length === 1) return { page: "reports" };
   if (a === "account" && parts.length === 1) return { page: "account" };
   if (a === "admin" && parts.length === 1) return { page: "admin" };
   return { page: "missing", path: raw };
@@ -72,6 +74,8 @@ export function href(r: Route): string {
       return "#/agents";
     case "training":
       return "#/training";
+    case "reports":
+      return "#/reports";
     case "account":
       return "#/account";
     case "admin":
