@@ -19,10 +19,18 @@ import { registerTrace } from "./commands/trace.js";
 import { registerTrain } from "./commands/train.js";
 import { EXIT } from "./errors.js";
 
+// `strata … | head` closes the pipe early: that is the reader being done, not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(EXIT.ok);
+    throw e;
+  });
+}
+
 const program = new Command();
 program
   .name("strata")
-  .description("Strata: a generative-AI stack you run on your own machine. Working today: knowledge bases with cited answers.")
+  .description("Strata: a generative-AI stack you run on your own machine. Knowledge bases with cited answers, models (GGUF, OpenAI-compatible, our own engine), training, agents, evaluation and a server with a web UI.")
   .version("0.1.0")
   .option("--debug", "print stack traces for errors")
   .showHelpAfterError("(run with --help for usage)")
