@@ -3,11 +3,13 @@
 // condition of the query that finds it, so a base the caller is not a member of looks exactly like
 // one that does not exist. Open stores are kept for the server's life and counted while in use,
 // so deleting a base (or shutting down) waits for the requests that hold it.
-import { existsSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { StrataError } from "../core/errors.js";
 import { KnowledgeBase } from "../knowledge/knowledge-base.js";
+import { STORE_FILE } from "../knowledge/store/schema.js";
 import type { Caller } from "./accounts.js";
 import { checkName } from "./accounts.js";
 import { ServerError } from "./errors.js";
@@ -24,6 +26,12 @@ export interface KbInfo {
   createdAt: string;
   createdBy: string;
   members: KbMembers;
+}
+
+/** What `importFrom` did: the registered base and how many documents its copy holds. */
+export interface KbImport extends KbInfo {
+  documents: number;
+  source: string;
 }
 
 interface Handle {
@@ -122,6 +130,58 @@ export class KbRegistry {
     return this.info(this.db.prepare("SELECT name, created_at, created_by FROM kbs WHERE name = ?").get(name) as KbRow);
   }
 
+  /** Every registered base (offline administration: `strata serve kbs list`). */
+  listAll(): KbInfo[] {
+    const rows = this.db.prepare("SELECT name, created_at, created_by FROM kbs ORDER BY name").all() as KbRow[];
+    return rows.map((r) => this.info(r));
+  }
+
+  /**
+   * Copies an existing knowledge-base folder into kbs/<name>/ and registers it. The source is
+   * opened read-only and checked by the knowledge layer first (not a base, newer, damaged: a clear
+   * error, nothing changed); the copy is made with SQLite's backup API — consistent even while the
+   * source is being written, unlike a copy of a WAL database's files — into a hidden staging folder,
+   * checked again, then renamed into place, and only then registered. Any failure removes the
+   * staging folder, and a failed registration removes the renamed one, so neither a half copy nor a
+   * registry row is left behind.
+   */
+  async importFrom(source: string, name: string, members: KbMembers, createdBy: string): Promise<KbImport> {
+    checkKbName(name);
+    for (const u of members.users) checkName("user", u);
+    for (const g of members.groups) checkName("group", g);
+    const from = resolve(source);
+    if (!existsSync(from)) throw new StrataError("NOT_FOUND", `${source} does not exist`, "pass the folder made by `strata ingest <files> --kb <folder>`");
+    if (!statSync(from).isDirectory()) throw new StrataError("NOT_A_STORE", `${source} is a file, not a knowledge-base folder`, "pass the folder made by `strata ingest <files> --kb <folder>`");
+    if (this.db.prepare("SELECT 1 FROM kbs WHERE name = ?").get(name)) throw new ServerError("CONFLICT", `knowledge base ${name} already exists`, "choose another --name, or delete that base first; nothing was changed");
+    const target = this.dirOf(name);
+    if (existsSync(target)) throw new ServerError("CONFLICT", `the folder ${target} already exists (not registered)`, "move it out of the data folder's kbs/ or choose another --name; nothing was changed");
+    checkSource(from, source);
+
+    mkdirSync(this.root, { recursive: true });
+    // A leading "." never matches KB_NAME_PATTERN, so a staging folder can never be served or adopted.
+    const staging = join(this.root, `.import-${name}-${randomBytes(4).toString("hex")}`);
+    mkdirSync(staging);
+    let documents: number;
+    try {
+      await backupStore(from, join(staging, STORE_FILE), source);
+      documents = checkCopy(staging, source);
+      renameSync(staging, target);
+    } catch (e) {
+      rmSync(staging, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      this.db.transaction(() => {
+        this.db.prepare("INSERT INTO kbs (name, created_at, created_by) VALUES (?, ?, ?)").run(name, new Date().toISOString(), createdBy);
+        this.putMembers(name, members);
+      })();
+    } catch (e) {
+      rmSync(target, { recursive: true, force: true });
+      throw e;
+    }
+    return { ...this.info(this.db.prepare("SELECT name, created_at, created_by FROM kbs WHERE name = ?").get(name) as KbRow), documents, source: from };
+  }
+
   private putMembers(name: string, members: KbMembers): void {
     this.db.prepare("DELETE FROM kb_members WHERE kb = ?").run(name);
     const put = this.db.prepare("INSERT OR IGNORE INTO kb_members (kb, kind, principal) VALUES (?, ?, ?)");
@@ -196,5 +256,43 @@ export class KbRegistry {
   /** Closes every open store after the requests holding them finish. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.handles.keys()].map((n) => this.release(n)));
+  }
+}
+
+/** The knowledge layer's verdict on a folder, read-only: a base, from this Strata or an older one. */
+function checkSource(dir: string, shown: string): void {
+  try {
+    KnowledgeBase.open(dir, { readonly: true }).close();
+  } catch (e) {
+    // An older schema is fine: the copy is migrated when it is opened, the source stays as it is.
+    if (e instanceof StrataError && e.code === "STORE_OUTDATED") return;
+    if (e instanceof StrataError && e.code === "NOT_A_STORE") throw new StrataError(e.code, e.message.replace(dir, shown), "pass the folder made by `strata ingest <files> --kb <folder>`; nothing was changed");
+    if (e instanceof StrataError) throw new StrataError(e.code, e.message.replace(dir, shown), e.hint);
+    throw e;
+  }
+}
+
+/** SQLite's online backup of the source's database into `file` (pages copied under a read lock). */
+async function backupStore(dir: string, file: string, shown: string): Promise<void> {
+  let src: Database.Database | undefined;
+  try {
+    src = new Database(join(dir, STORE_FILE), { readonly: true, fileMustExist: true });
+    await src.backup(file);
+  } catch (e) {
+    throw new StrataError("STORE_CORRUPT", `${shown} could not be copied: ${(e as Error).message}`, "check the folder with `strata search --kb <folder>`, or re-ingest its sources into a new knowledge base");
+  } finally {
+    src?.close();
+  }
+}
+
+/** Opens the copy as the server will (migrating an older schema) and checks every page of it. */
+function checkCopy(dir: string, shown: string): number {
+  const kb = KnowledgeBase.open(dir);
+  try {
+    const check = kb.store.db.pragma("quick_check", { simple: true });
+    if (check !== "ok") throw new StrataError("STORE_CORRUPT", `${shown} is damaged: ${String(check)}`, "restore the folder from a backup, or re-ingest its sources into a new knowledge base");
+    return (kb.store.db.prepare("SELECT count(*) AS n FROM documents").get() as { n: number }).n;
+  } finally {
+    kb.close();
   }
 }

@@ -42,6 +42,8 @@ export interface ThreadRecord {
   /** The graph's output, once the run completed. */
   result: JsonValue;
   forkedFrom: string | null;
+  /** The server user the run belongs to; null for runs made by the CLI or in code. */
+  owner: string | null;
   leasePid: number | null;
   leaseHost: string | null;
   createdAt: string;
@@ -108,6 +110,8 @@ interface ThreadRow {
   stop: string | null;
   result: string | null;
   forked_from: string | null;
+  /** Absent in a version 1 file opened read-only. */
+  owner?: string | null;
   lease_pid: number | null;
   lease_host: string | null;
   created_at: string;
@@ -162,6 +166,7 @@ function toThread(r: ThreadRow): ThreadRecord {
     stop: parse<StopInfo | null>(r.stop, null),
     result: parse<JsonValue>(r.result, null),
     forkedFrom: r.forked_from,
+    owner: r.owner ?? null,
     leasePid: r.lease_pid,
     leaseHost: r.lease_host,
     createdAt: r.created_at,
@@ -220,6 +225,13 @@ export function toJsonText(value: unknown, what: string): string {
   }
 }
 
+/** The owner a run spec names (`spec.owner`), so a run started through runGraph gets its owner without a runtime option. */
+function ownerOfSpec(spec: JsonValue): string | null {
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) return null;
+  const owner = (spec as { owner?: unknown }).owner;
+  return typeof owner === "string" ? owner : null;
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -255,15 +267,17 @@ export class AgentStore {
 
   // ---------- threads ----------
 
-  createThread(t: { threadId: string; rootId: string; parentId: string | null; graph: string; graphHash: string; spec: JsonValue; runtime: RuntimeMeta; forkedFrom?: string | null }): ThreadRecord {
+  /** A new thread; its owner is `owner`, else the one its spec names (`spec.owner`), else none. */
+  createThread(t: { threadId: string; rootId: string; parentId: string | null; graph: string; graphHash: string; spec: JsonValue; runtime: RuntimeMeta; forkedFrom?: string | null; owner?: string | null }): ThreadRecord {
     const at = this.now();
+    const owner = t.owner !== undefined ? t.owner : ownerOfSpec(t.spec);
     try {
       this.db
         .prepare(
-          `INSERT INTO threads (thread_id, root_id, parent_id, graph, graph_hash, spec, status, head, runtime, forked_from, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?)`,
+          `INSERT INTO threads (thread_id, root_id, parent_id, graph, graph_hash, spec, status, head, runtime, forked_from, owner, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?, ?)`,
         )
-        .run(t.threadId, t.rootId, t.parentId, t.graph, t.graphHash, t.spec === null ? null : toJsonText(t.spec, "the run spec"), toJsonText(t.runtime, "runtime"), t.forkedFrom ?? null, at, at);
+        .run(t.threadId, t.rootId, t.parentId, t.graph, t.graphHash, t.spec === null ? null : toJsonText(t.spec, "the run spec"), toJsonText(t.runtime, "runtime"), t.forkedFrom ?? null, owner, at, at);
     } catch (e) {
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw new StrataError("USAGE", `thread ${t.threadId} already exists in ${this.location}`, "resume it with `strata agent resume`, or start a run with another thread id");
       throw e;
@@ -285,6 +299,28 @@ export class AgentStore {
   /** Runs (root threads), newest first. */
   listThreads(limit = 50): ThreadRecord[] {
     return (this.db.prepare("SELECT * FROM threads WHERE parent_id IS NULL ORDER BY created_at DESC, thread_id LIMIT ?").all(limit) as ThreadRow[]).map(toThread);
+  }
+
+  /** Runs (root threads) of one owner, newest first; the owner sits in the query, not in a filter after it. */
+  listThreadsOf(owner: string, limit = 50): ThreadRecord[] {
+    return (this.db.prepare("SELECT * FROM threads WHERE parent_id IS NULL AND owner = ? ORDER BY created_at DESC, thread_id LIMIT ?").all(owner, limit) as ThreadRow[]).map(toThread);
+  }
+
+  /**
+   * Runs left `running` by a process that is gone (a crash, kill -9, a server stopped mid-run):
+   * marks them failed with the error `why` gives, so they read as resumable instead of running forever. Leases of
+   * live processes on this host, and leases taken on other hosts, are left alone.
+   */
+  abandonStaleRuns(why: (threadId: string) => RunErrorInfo): string[] {
+    const host = hostname();
+    return this.db.transaction(() => {
+      const rows = this.db.prepare("SELECT thread_id, lease_pid, lease_host FROM threads WHERE parent_id IS NULL AND status = 'running'").all() as { thread_id: string; lease_pid: number | null; lease_host: string | null }[];
+      const stale = rows.filter((r) => r.lease_pid === null || (r.lease_host === host && (r.lease_pid === process.pid || !pidAlive(r.lease_pid))));
+      for (const r of stale) {
+        this.db.prepare("UPDATE threads SET status = 'failed', error = ?, lease_pid = NULL, lease_host = NULL, updated_at = ? WHERE thread_id = ?").run(JSON.stringify(why(r.thread_id)), this.now(), r.thread_id);
+      }
+      return stale.map((r) => r.thread_id);
+    }).immediate();
   }
 
   /** Every thread of a run: the root and its subgraph threads. */

@@ -10,7 +10,8 @@ import { StrataError } from "../../core/errors.js";
 
 export const AGENT_STORE_FILE = "agents.db";
 export const AGENT_STORE_FORMAT = "strata-agent-store";
-export const AGENT_SCHEMA_VERSION = 1;
+/** 2 added threads.owner (the server's user a run belongs to); version 1 files are migrated on open. */
+export const AGENT_SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -28,6 +29,7 @@ CREATE TABLE threads (
   stop TEXT,
   result TEXT,
   forked_from TEXT,
+  owner TEXT,
   lease_pid INTEGER,
   lease_host TEXT,
   audit_seq INTEGER NOT NULL DEFAULT 0,
@@ -36,6 +38,7 @@ CREATE TABLE threads (
   updated_at TEXT NOT NULL
 );
 CREATE INDEX threads_by_root ON threads (root_id);
+CREATE INDEX threads_by_owner ON threads (owner, created_at);
 CREATE TABLE checkpoints (
   checkpoint_id TEXT PRIMARY KEY,
   thread_id TEXT NOT NULL REFERENCES threads(thread_id) ON DELETE CASCADE,
@@ -123,7 +126,28 @@ function initialize(db: Database.Database): void {
   })();
 }
 
-function checkMeta(db: Database.Database, dir: string): void {
+/**
+ * Upgrades an older file in place, one version at a time, each in the same transaction as its new
+ * version number: a crash leaves the file at the old version or the new, never between.
+ */
+const MIGRATIONS: Record<number, string> = {
+  // v1 → v2: runs get an owner (NULL for runs made before, e.g. by the CLI).
+  1: "ALTER TABLE threads ADD COLUMN owner TEXT; CREATE INDEX threads_by_owner ON threads (owner, created_at);",
+};
+
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    // Read again under the write lock: another process may have migrated the file meanwhile.
+    const from = Number((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value);
+    for (let v = from; v < AGENT_SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(v + 1));
+    }
+  }).immediate();
+}
+
+/** The file's schema version, after checking it is an agent store this Strata can read. */
+function checkMeta(db: Database.Database, dir: string): number {
   let rows: { key: string; value: string }[];
   try {
     rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
@@ -137,6 +161,7 @@ function checkMeta(db: Database.Database, dir: string): void {
   if (version > AGENT_SCHEMA_VERSION) {
     throw new StrataError("STORE_TOO_NEW", `${dir} was written by a newer Strata (agent store schema ${version}; this one reads up to ${AGENT_SCHEMA_VERSION})`, "upgrade Strata to open it; nothing in the store was changed");
   }
+  return version;
 }
 
 export interface AgentStoreOpenOptions {
@@ -164,7 +189,9 @@ export function openAgentDatabase(location: string, opts: AgentStoreOpenOptions 
   try {
     const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number }).n === 0;
     if (empty && !db.readonly) initialize(db);
-    checkMeta(db, location);
+    const version = checkMeta(db, location);
+    // A read-only open leaves an old file as it is; its runs read as having no owner.
+    if (version < AGENT_SCHEMA_VERSION && !db.readonly) migrate(db);
   } catch (e) {
     db.close();
     if (e instanceof StrataError) throw e;

@@ -6,12 +6,10 @@
 import { Option, type Command } from "commander";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
-import { z } from "zod";
 import { StrataError } from "../../core/errors.js";
-import { agentGraph, type AgentState } from "../../agents/loop/agent.js";
-import { loadGraphFile } from "../../agents/graph/file.js";
 import { decide, forkRun, resumeGraph, runGraph, runState, type RunOptions } from "../../agents/graph/runtime.js";
-import type { Graph, State } from "../../agents/graph/graph.js";
+import type { State } from "../../agents/graph/graph.js";
+import { BUILTIN_TOOLS, buildRun, readRunSpec, toolBoxFor, type BuiltRun, type RunSpec, type ToolFactories } from "../../agents/run-spec.js";
 import { AgentStore } from "../../agents/store/agent-store.js";
 import { AuditLog, type AuditEntry } from "../../agents/store/audit.js";
 import { calculatorTool } from "../../agents/tools/calculator.js";
@@ -20,7 +18,7 @@ import { httpGetTool } from "../../agents/tools/http.js";
 import { knowledgeTools } from "../../agents/tools/knowledge.js";
 import { shellTool } from "../../agents/tools/shell.js";
 import { sqlQueryTool } from "../../agents/tools/sql.js";
-import { ToolBox } from "../../agents/tools/tool.js";
+import type { Tool, ToolBox } from "../../agents/tools/tool.js";
 import type { AgentEvent, Budget, JsonValue, RunResult } from "../../agents/types.js";
 import { KnowledgeBase } from "../../knowledge/knowledge-base.js";
 import { createLanguageModel } from "../../model/registry.js";
@@ -31,40 +29,7 @@ import { parseAccess, parseList, parsePositiveInt } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
 
 export const DEFAULT_STORE = ".strata/agents";
-export const BUILTIN_TOOLS = ["calculator", "kb_search", "kb_ask", "read_file", "sql_query", "http_get", "shell"] as const;
-
-const budgetSchema = z.object({ tokens: z.number().optional(), costUsd: z.number().optional(), toolCalls: z.number().optional(), seconds: z.number().optional() }).strict();
-const specSchema = z
-  .object({
-    v: z.literal(1),
-    kind: z.enum(["goal", "graph"]),
-    goal: z.string().optional(),
-    graphFile: z.string().optional(),
-    model: z.string().nullable(),
-    tools: z.array(z.string()),
-    toolConfig: z
-      .object({
-        kb: z.string().optional(),
-        as: z.string().optional(),
-        groups: z.string().optional(),
-        files: z.string().optional(),
-        sql: z.string().optional(),
-        allowHosts: z.array(z.string()).optional(),
-        allowCommands: z.array(z.string()).optional(),
-      })
-      .strict(),
-    budget: budgetSchema,
-    maxSteps: z.number().int().positive().optional(),
-    toolMode: z.enum(["auto", "native", "json", "prompt"]).optional(),
-    system: z.string().optional(),
-    vars: z.record(z.string(), z.string()),
-    input: z.record(z.string(), z.unknown()).optional(),
-    cwd: z.string(),
-  })
-  .strict();
-
-/** How a run was started, as stored with it. */
-export type RunSpec = z.infer<typeof specSchema>;
+export { BUILTIN_TOOLS, type RunSpec };
 
 interface ToolFlags {
   tools?: string;
@@ -163,55 +128,49 @@ interface Resources {
   close(): Promise<void>;
 }
 
-/** Builds the built-in tools a spec names (unknown names are left for graph modules to supply). */
+/** Opens the model and builds the built-in tools a spec names (unknown names are left for graph modules to supply). */
 async function openResources(spec: RunSpec, opts: { needModel: boolean }): Promise<Resources> {
   const c = spec.toolConfig;
-  const box = new ToolBox();
   let kb: KnowledgeBase | undefined;
   let model: LanguageModel | undefined;
   const close = async (): Promise<void> => {
     kb?.close();
     await model?.close();
   };
+  const knowledge = (name: string) => (): Tool[] => {
+    if (!c.kb) throw usageError(`${name} needs --kb <dir>`, "name the knowledge base the agent may search");
+    kb ??= KnowledgeBase.open(c.kb, {});
+    return knowledgeTools({ kb, access: parseAccess({ as: c.as, groups: c.groups }) });
+  };
+  const factories: ToolFactories = {
+    calculator: () => calculatorTool(),
+    kb_search: knowledge("kb_search"),
+    kb_ask: knowledge("kb_ask"),
+    read_file: () => {
+      if (!c.files) throw usageError("read_file needs --files <dir>", "name the one directory the agent may read files from");
+      return readFileTool({ root: c.files });
+    },
+    sql_query: () => {
+      if (!c.sql) throw usageError("sql_query needs --sql <file.db>", "name the SQLite database the agent may query (read-only)");
+      return sqlQueryTool({ file: c.sql });
+    },
+    http_get: () => {
+      if (!c.allowHosts?.length) throw usageError("http_get is off unless hosts are allowed", "add --allow-hosts example.com,api.example.com");
+      return httpGetTool({ allowHosts: c.allowHosts });
+    },
+    shell: () => {
+      if (!c.allowCommands?.length) throw usageError("shell is off unless commands are allowed", "add --allow-commands ls,wc (programs run without a shell)");
+      return shellTool({ allowCommands: c.allowCommands, cwd: spec.cwd });
+    },
+  };
   try {
     if (spec.model) model = await createLanguageModel(spec.model, providerOptions());
     else if (opts.needModel) throw usageError("an agent run needs a language model", "add --model <ref>, e.g. --model gguf:./models/qwen2.5-1.5b-instruct-q4_k_m.gguf or --model openai:http://127.0.0.1:11434/v1#llama3.1");
-    for (const name of spec.tools) {
-      switch (name) {
-        case "calculator":
-          box.add(calculatorTool());
-          break;
-        case "kb_search":
-        case "kb_ask":
-          if (!c.kb) throw usageError(`${name} needs --kb <dir>`, "name the knowledge base the agent may search");
-          kb ??= KnowledgeBase.open(c.kb, {});
-          if (!box.has(name)) for (const t of knowledgeTools({ kb, access: parseAccess({ as: c.as, groups: c.groups }) })) if (spec.tools.includes(t.name) && !box.has(t.name)) box.add(t);
-          break;
-        case "read_file":
-          if (!c.files) throw usageError("read_file needs --files <dir>", "name the one directory the agent may read files from");
-          box.add(readFileTool({ root: c.files }));
-          break;
-        case "sql_query":
-          if (!c.sql) throw usageError("sql_query needs --sql <file.db>", "name the SQLite database the agent may query (read-only)");
-          box.add(sqlQueryTool({ file: c.sql }));
-          break;
-        case "http_get":
-          if (!c.allowHosts?.length) throw usageError("http_get is off unless hosts are allowed", "add --allow-hosts example.com,api.example.com");
-          box.add(httpGetTool({ allowHosts: c.allowHosts }));
-          break;
-        case "shell":
-          if (!c.allowCommands?.length) throw usageError("shell is off unless commands are allowed", "add --allow-commands ls,wc (programs run without a shell)");
-          box.add(shellTool({ allowCommands: c.allowCommands, cwd: spec.cwd }));
-          break;
-        default:
-          if (spec.kind === "goal") throw new StrataError("TOOL_UNKNOWN", `no built-in tool named "${name}"`, `built-in tools: ${BUILTIN_TOOLS.join(", ")} (graph files can add their own through modules)`);
-      }
-    }
+    return { tools: toolBoxFor(spec, factories), model, close };
   } catch (e) {
     await close();
     throw e;
   }
-  return { tools: box, model, close };
 }
 
 /** Imports a graph module; TypeScript modules load through tsx when it is installed (development checkouts). */
@@ -229,29 +188,10 @@ async function importModule(url: string): Promise<unknown> {
   return import(url);
 }
 
-interface Built {
-  graph: Graph<State>;
-  input: Record<string, unknown>;
-  tools: ToolBox;
-  vars: Record<string, string>;
-}
-
-async function buildRun(spec: RunSpec, res: Resources): Promise<Built> {
-  if (spec.kind === "goal") {
-    const graph = agentGraph({ tools: res.tools, maxSteps: spec.maxSteps, toolMode: spec.toolMode ?? "auto", system: spec.system }) as unknown as Graph<State>;
-    const goal = spec.goal ?? "";
-    return { graph, input: { goal, messages: [{ role: "user", content: goal }], answer: null, toolMode: null } satisfies AgentState, tools: res.tools, vars: spec.vars };
-  }
-  const loaded = await loadGraphFile(spec.graphFile!, { tools: res.tools, vars: spec.vars, baseDir: spec.cwd, importModule });
-  const unknown = spec.tools.filter((t) => !(BUILTIN_TOOLS as readonly string[]).includes(t) && !loaded.tools.has(t));
-  if (unknown.length) throw new StrataError("TOOL_UNKNOWN", `no tool named ${unknown.map((u) => `"${u}"`).join(", ")}`, `built-in tools: ${BUILTIN_TOOLS.join(", ")}; the graph's modules add: ${loaded.tools.names().filter((n) => !(BUILTIN_TOOLS as readonly string[]).includes(n)).join(", ") || "none"}`);
-  return { graph: loaded.graph, input: { ...loaded.input, ...(spec.input ?? {}) }, tools: loaded.tools, vars: loaded.vars };
-}
-
 function readSpec(value: JsonValue, threadId: string): RunSpec {
-  const r = specSchema.safeParse(value);
-  if (!r.success) throw new StrataError("USAGE", `run ${threadId} was not started by \`strata agent run\` (it has no run spec the CLI can rebuild)`, "resume it from the program that started it (resumeGraph with the same graph)");
-  return r.data;
+  const spec = readRunSpec(value, threadId);
+  if (spec.origin === "server") throw new StrataError("USAGE", `run ${threadId} belongs to the Strata server (its owner is ${spec.owner ?? "unknown"})`, "approve, reject or resume it through the server: POST /api/agent-runs/<id>/approve (or the web UI)");
+  return spec;
 }
 
 function eventPrinter(quiet: boolean | undefined): ((e: AgentEvent) => void) | undefined {
@@ -324,7 +264,7 @@ async function execute(
 ): Promise<RunResult<State>> {
   const res = await openResources(spec, { needModel: spec.kind === "goal" });
   try {
-    const built = await buildRun(spec, res);
+    const built: BuiltRun = await buildRun(spec, res.tools, { importModule });
     const opts: RunOptions = {
       store: common.store,
       model: res.model,
@@ -515,7 +455,7 @@ export function registerAgent(program: Command): void {
           const spec = readSpec(t.spec, t.threadId);
           const res = await openResources({ ...spec, model: null }, { needModel: false }).catch(() => undefined);
           if (res) {
-            tools = (await buildRun(spec, res).catch(() => undefined))?.tools ?? res.tools;
+            tools = (await buildRun(spec, res.tools, { importModule }).catch(() => undefined))?.tools ?? res.tools;
             await res.close();
           }
         }

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import type { Token } from "node-llama-cpp";
 import { StrataError, throwIfAborted } from "../../core/errors.js";
 import type { ProgressListener } from "../../core/events.js";
+import { lmReportInput, publishReport } from "../../eval/published-reports.js";
 import { parseModelRef } from "../../model/ref.js";
 import { createLanguageModel } from "../../model/registry.js";
 import { usageError } from "../errors.js";
@@ -23,12 +24,20 @@ interface EvalLmFlags {
   data?: string;
   window?: string;
   maxTokens?: string;
+  publish?: string;
   json?: boolean;
 }
 
 interface LossTotals {
   tokens: number;
   nll: number;
+}
+
+/** The mean loss of one window, for the published report's chart (when the backend gives it). */
+interface WindowLoss {
+  index: number;
+  tokens: number;
+  loss: number;
 }
 
 const DEFAULT_WINDOW = 1024;
@@ -39,7 +48,11 @@ models that share a tokenizer (a run and its GGUF export), not models with diffe
 
 Examples:
   strata eval lm --model builtin:./runs/tiny --data ../shared/data/tinyshakespeare/input.txt --max-tokens 20000
-  strata eval lm --model gguf:./tiny-q8_0.gguf --data valid.txt --window 256 --json`;
+  strata eval lm --model gguf:./tiny-q8_0.gguf --data valid.txt --window 256 --json
+  strata eval lm --model gguf:./tiny-q8_0.gguf --data valid.txt --publish ./strata-data
+
+--publish stores the result in a server's data folder for the web UI's Eval reports page; with a
+gguf: model it includes the loss of every window, with builtin: the totals only.`;
 
 function readText(path: string): string {
   let bytes: Buffer;
@@ -68,6 +81,7 @@ export function registerEvalLm(evalCmd: Command): void {
     .option("--data <file>", "a UTF-8 text file")
     .option("--window <n>", `positions per window (default: the model's context, at most ${DEFAULT_WINDOW})`)
     .option("--max-tokens <n>", "score only the first n tokens of the text")
+    .option("--publish <data-dir>", "also publish the result into a server's data folder (strata serve --data <dir>)")
     .option("--json", "print one JSON document: {model, data, tokens, loss, perplexity, window, seconds}")
     .addHelpText("after", HELP)
     .action(withCommand(async (flags: EvalLmFlags, ctx: CommandContext) => {
@@ -81,12 +95,18 @@ export function registerEvalLm(evalCmd: Command): void {
       const progress = progressDisplay({ quiet: flags.json });
       const started = performance.now();
       const run = ref.scheme === "builtin" ? builtinLoss : llamaCppLoss;
-      const { totals, window: used } = await run(flags.model, text, { window, maxTokens, signal: ctx.signal, onProgress: progress.listener });
+      const { totals, window: used, windows } = await run(flags.model, text, { window, maxTokens, signal: ctx.signal, onProgress: progress.listener });
       progress.stop();
       if (totals.tokens === 0) throw new StrataError("EMPTY_FILE", `data file ${flags.data} makes fewer than two tokens`, "use a longer text");
       const loss = totals.nll / totals.tokens;
       const result = { model: flags.model, data: resolve(flags.data), tokens: totals.tokens, loss, perplexity: Math.exp(loss), window: used, seconds: Math.round(performance.now() - started) / 1000 };
-      if (flags.json) ctx.printJson(result);
+      let publishedReport: string | undefined;
+      if (flags.publish) {
+        const command = `strata ${process.argv.slice(2).join(" ")}`;
+        publishedReport = publishReport(flags.publish, lmReportInput(result, { command, ...(windows ? { windows } : {}) })).id;
+        process.stderr.write(`published: report ${publishedReport} in ${flags.publish} (Eval reports in the web UI of \`strata serve --data ${flags.publish}\`)\n`);
+      }
+      if (flags.json) ctx.printJson({ ...result, ...(publishedReport ? { publishedReport } : {}) });
       else process.stdout.write(`${result.tokens} tokens  loss ${loss.toFixed(4)} nats/token  perplexity ${result.perplexity.toFixed(3)}  (window ${used}, ${result.seconds} s)\n`);
       return 0;
     }));
@@ -99,7 +119,7 @@ interface LossOptions {
   onProgress: ProgressListener;
 }
 
-async function builtinLoss(refString: string, text: string, o: LossOptions): Promise<{ totals: LossTotals; window: number }> {
+async function builtinLoss(refString: string, text: string, o: LossOptions): Promise<{ totals: LossTotals; window: number; windows?: WindowLoss[] }> {
   const { BuiltinLanguageModel } = await import("../../model/providers/builtin/index.js");
   const model = await createLanguageModel(refString, providerOptions());
   try {
@@ -117,7 +137,7 @@ async function builtinLoss(refString: string, text: string, o: LossOptions): Pro
  * context has one position to spare: a window that fills it exactly makes node-llama-cpp shift the
  * context, and the logits go wrong by ≈ 0.1.
  */
-async function llamaCppLoss(refString: string, text: string, o: LossOptions): Promise<{ totals: LossTotals; window: number }> {
+async function llamaCppLoss(refString: string, text: string, o: LossOptions): Promise<{ totals: LossTotals; window: number; windows?: WindowLoss[] }> {
   const [{ resolveSettings }, { checkModelFile }, { loadLlamaModel, withLoadLog }] = await Promise.all([
     import("../../model/providers/llamacpp/options.js"),
     import("../../model/providers/llamacpp/preflight.js"),
@@ -137,12 +157,14 @@ async function llamaCppLoss(refString: string, text: string, o: LossOptions): Pr
       const total = Math.max(0, ids.length - 1);
       let nll = 0;
       let done = 0;
+      const windows: WindowLoss[] = [];
       for (let start = 0; start < total; start += window) {
         throwIfAborted(o.signal);
         const end = Math.min(start + window, total);
         await sequence.clearHistory();
         const items = ids.slice(start, end).map((t): [Token, { generateNext: { logits: true } }] => [t as Token, { generateNext: { logits: true } }]);
         const results = await sequence.controlledEvaluate(items);
+        const before = nll;
         results.forEach((r, i) => {
           const logits = r?.next.logits;
           if (!logits) throw new StrataError("INTERNAL", `llama.cpp gave no logits at position ${start + i}`, "report this");
@@ -153,9 +175,10 @@ async function llamaCppLoss(refString: string, text: string, o: LossOptions): Pr
           nll += max + Math.log(sum) - (logits.get(ids[start + i + 1]! as Token) ?? -Infinity);
         });
         done += end - start;
+        windows.push({ index: windows.length, tokens: end - start, loss: (nll - before) / (end - start) });
         o.onProgress({ phase: "eval-lm", done, total });
       }
-      return { totals: { tokens: done, nll }, window };
+      return { totals: { tokens: done, nll }, window, windows };
     } finally {
       await context.dispose();
     }

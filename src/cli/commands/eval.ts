@@ -3,6 +3,7 @@ import { cpus } from "node:os";
 import type { Command } from "commander";
 import { readBeir } from "../../eval/beir.js";
 import { evaluateKnowledgeRetrieval } from "../../eval/knowledge-retrieval.js";
+import { publishReport, retrievalReportInput } from "../../eval/published-reports.js";
 import { renderRetrievalReport } from "../../eval/report-html.js";
 import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
@@ -13,6 +14,7 @@ interface EvalRetrievalFlags {
   beir?: string;
   split?: string;
   report?: string;
+  publish?: string;
   k1?: string;
   b?: string;
   titleWeight?: string;
@@ -37,11 +39,12 @@ export function registerEval(program: Command): void {
     .option("--beir <dir>", "the BEIR dataset folder")
     .option("--split <name>", "qrels split to score (default test)", "test")
     .option("--report <file.html>", "also write an HTML report with a per-query chart")
+    .option("--publish <data-dir>", "also publish the report into a server's data folder (strata serve --data <dir>), for the web UI's Eval reports page")
     .option("--k1 <n>", "BM25 term-frequency saturation (default 0.9)")
     .option("--b <n>", "BM25 length normalisation (default 0.4)")
     .option("--title-weight <n>", "weight of title/heading matches against body matches (default 1)")
     .option("--json", "print one JSON document: {dataset, split, queries, ndcg_at_10, recall_at_100, mrr_at_10, ms_per_query, …}")
-    .addHelpText("after", "\nExample:\n  strata eval retrieval --beir ../shared/data/scifact --split test --report scifact.html")
+    .addHelpText("after", "\nExamples:\n  strata eval retrieval --beir ../shared/data/scifact --split test --report scifact.html\n  strata eval retrieval --beir ../shared/data/scifact --publish ./strata-data")
     .action(withCommand(async (flags: EvalRetrievalFlags, ctx: CommandContext) => {
       if (!flags.beir) throw usageError("--beir <dir> is required", "point it at a folder with corpus.jsonl, queries.jsonl and qrels/");
       const k1 = parseNumber("--k1", flags.k1, 0, 10);
@@ -53,12 +56,19 @@ export function registerEval(program: Command): void {
       const result = await evaluateKnowledgeRetrieval(dataset, { bm25, signal: ctx.signal, onProgress: progress.listener });
       progress.stop();
       const { perQuery, ...summary } = result;
-      if (flags.report) {
-        const command = `strata ${process.argv.slice(2).join(" ")}`;
-        writeFileSync(flags.report, renderRetrievalReport(result, { command, machine: `${cpus().length}-core ${process.arch}, Node ${process.versions.node}`, generatedAt: new Date().toISOString() }));
+      const command = `strata ${process.argv.slice(2).join(" ")}`;
+      const html = flags.report || flags.publish ? renderRetrievalReport(result, { command, machine: `${cpus().length}-core ${process.arch}, Node ${process.versions.node}`, generatedAt: new Date().toISOString() }) : undefined;
+      if (flags.report && html !== undefined) {
+        writeFileSync(flags.report, html);
         process.stderr.write(`report: ${flags.report}\n`);
       }
-      if (flags.json) ctx.printJson({ ...summary, bm25: Object.keys(bm25).length > 0 ? bm25 : "default", perQuery: perQuery.map((q) => ({ id: q.id, ndcg_at_10: q.ndcg_at_10, firstRelevantRank: q.firstRelevantRank })) });
+      let publishedId: string | undefined;
+      if (flags.publish) {
+        const published = publishReport(flags.publish, retrievalReportInput(result, { command }), html === undefined ? {} : { html });
+        publishedId = published.id;
+        process.stderr.write(`published: report ${published.id} in ${flags.publish} (Eval reports in the web UI of \`strata serve --data ${flags.publish}\`)\n`);
+      }
+      if (flags.json) ctx.printJson({ ...summary, bm25: Object.keys(bm25).length > 0 ? bm25 : "default", perQuery: perQuery.map((q) => ({ id: q.id, ndcg_at_10: q.ndcg_at_10, firstRelevantRank: q.firstRelevantRank })), ...(publishedId ? { publishedReport: publishedId } : {}) });
       else {
         process.stdout.write(
           `${summary.dataset} (${summary.split}, ${summary.queries} queries)\n  nDCG@10    ${summary.ndcg_at_10.toFixed(4)}\n  Recall@100 ${summary.recall_at_100.toFixed(4)}\n  MRR@10     ${summary.mrr_at_10.toFixed(4)}\n  ms/query   ${summary.ms_per_query} (p50 ${summary.p50_ms}, p95 ${summary.p95_ms})\n`,

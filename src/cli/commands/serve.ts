@@ -2,11 +2,12 @@ import type { Command } from "commander";
 import { createEmbeddingModel, createLanguageModel } from "../../model/registry.js";
 import type { LanguageModel } from "../../model/types.js";
 import { StrataError } from "../../core/errors.js";
-import { Accounts, createStrataServer, openServerDb, parseServedModel, SCOPES, ServerError, type KeyInfo, type Scope, type ServedEmbeddingModel, type ServedLanguageModel } from "../../server/index.js";
+import { Accounts, ADMIN_USER, createStrataServer, openServerDb, parseServedModel, SCOPES, ServerError, type KeyInfo, type Scope, type ServedEmbeddingModel, type ServedLanguageModel } from "../../server/index.js";
 import { usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parseByteSize, parseList, parsePositiveInt } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { registerServeKbs } from "./serve-kbs.js";
 
 const DEFAULT_DATA = "./strata-data";
 
@@ -44,7 +45,8 @@ Examples:
   strata serve --port 8080 --model openai:http://127.0.0.1:11434/v1#llama3 --embed openai:http://127.0.0.1:11434/v1#nomic-embed-text
   STRATA_ADMIN_KEY=$(cat admin.key) strata serve --host 0.0.0.0 --data /var/lib/strata
   strata serve users add dana --groups research --data ./strata-data
-  strata serve keys create --user dana --scopes read,ingest --data ./strata-data`;
+  strata serve keys create --user dana --scopes read,ingest --data ./strata-data
+  strata serve kbs import ./handbook-kb --name handbook --groups research --data ./strata-data`;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -102,9 +104,10 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       throw asCliError(e);
     });
     const err = (s: string): boolean => process.stderr.write(s + "\n");
-    if (server.createdAdminKey) {
+    const adminKey = server.createdAdminKey ?? (process.env.STRATA_ADMIN_KEY === undefined ? await firstAdminKey(dataDir) : undefined);
+    if (adminKey) {
       err("admin key (shown once; store it now — only its hash is kept):");
-      err(`  ${server.createdAdminKey}`);
+      err(`  ${adminKey}`);
     } else if (server.activeAdminKeys === 0) {
       err(`warning: no admin key works; make one with \`strata serve keys create --user admin --scopes read,ingest,admin --data ${dataDir}\``);
     }
@@ -146,6 +149,19 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
 function asCliError(e: unknown): unknown {
   if (!(e instanceof ServerError)) return e;
   return new StrataError(e.code === "NOT_FOUND" ? "NOT_FOUND" : "USAGE", e.message, e.hint);
+}
+
+/**
+ * The admin key of a data folder's first start when offline commands (`serve kbs import`, `serve
+ * users add`, `serve keys create` for users) made server.db before the server ever ran: no admin
+ * key has ever been made, so this start is the first that can show one. A folder whose admin keys
+ * were all revoked stays as it is (the warning says how to make one).
+ */
+async function firstAdminKey(dataDir: string): Promise<string | undefined> {
+  return withAccounts(dataDir, async (a) => {
+    if (a.listKeys().some((k) => k.scopes.includes("admin"))) return undefined;
+    return (await a.createKey({ user: ADMIN_USER, scopes: [...SCOPES], origin: "first-start", name: "first start" })).key;
+  });
 }
 
 /** Opens the data folder's server.db for the offline admin commands. */
@@ -266,4 +282,5 @@ export function registerServe(program: Command): void {
         return 0;
       }),
     ));
+  registerServeKbs(serveCmd, { defaultData: DEFAULT_DATA, dataOf, asCliError });
 }

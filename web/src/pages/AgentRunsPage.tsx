@@ -1,117 +1,124 @@
-// Agent runs: a timeline per run with approve/reject for steps that wait on a person.
-// ROOM FOR LATER: the agent layer (src/agents) has not landed; the server answers 501 and this page
-// says so. The shapes below are provisional — pin them to docs/api.md when /api/agent-runs exists.
-import { useState } from "react";
-import { enc } from "../api.ts";
+// Agent runs: start a run on a goal (with knowledge bases and tools, and which tools wait for a
+// person), the list of your runs with their status, and the chosen run as a live timeline with
+// Approve / Reject on the calls that wait. Shapes: docs/api.md ("Agent runs").
+import { useState, type FormEvent } from "react";
+import type { KbSummary } from "../api.ts";
+import { AgentRunView, type AgentRun } from "../components/AgentRunView.tsx";
 import { ErrorNote, formatDate, Loading, NotAvailable, PageTitle } from "../components/common.tsx";
 import { isNotImplemented, useInterval, useLoad } from "../hooks.ts";
 import { useSession } from "../session.ts";
 
-interface AgentEvent {
-  at?: string;
-  type: string;
-  text?: string;
-  tool?: string;
-}
+const TOOLS = [
+  { name: "calculator", label: "Calculator" },
+  { name: "kb_search", label: "Search knowledge bases" },
+  { name: "kb_ask", label: "Ask knowledge bases" },
+] as const;
 
-interface AgentRun {
-  id: string;
-  status: string;
-  agent?: string;
-  startedAt?: string;
-  events?: AgentEvent[];
-  /** A step waiting for a person: which tool, with what arguments, at what risk. */
-  pendingApproval?: { tool?: string; args?: unknown; risk?: string; reason?: string };
-}
-
-const WAITING = new Set(["awaiting-approval", "awaiting_approval", "waiting", "interrupted", "paused"]);
-
-export function AgentRunsPage() {
+function StartForm({ onStarted }: { onStarted: (id: string) => void }) {
   const { client } = useSession();
-  const runs = useLoad(async (signal) => {
-    const raw = await client.request<unknown>("/api/agent-runs", { signal });
-    return (Array.isArray(raw) ? raw : ((raw as { runs?: unknown[] }).runs ?? [])) as AgentRun[];
-  }, [client]);
-  const live = (runs.data ?? []).some((r) => r.status === "running" || WAITING.has(r.status));
-  useInterval(runs.reload, 3000, live);
-  return (
-    <>
-      <PageTitle sub="What each agent did, step by step; steps that need a person's approval wait here.">Agent runs</PageTitle>
-      {isNotImplemented(runs.error) ? (
-        <NotAvailable feature="Agent runs">
-          When the agent layer lands, this page shows each run as a timeline of its steps (model calls, tool calls, results) with Approve and Reject buttons for steps that wait on a
-          person.
-        </NotAvailable>
-      ) : runs.error ? (
-        <ErrorNote error={runs.error} title="Agent runs could not be listed" />
-      ) : null}
-      {runs.loading && !runs.data && !runs.error ? <Loading what="agent runs" /> : null}
-      {runs.data && runs.data.length === 0 ? <p className="muted">No agent has run yet.</p> : null}
-      {runs.data?.map((r) => <RunCard key={r.id} run={r} onChanged={runs.reload} />)}
-    </>
-  );
-}
-
-function RunCard({ run, onChanged }: { run: AgentRun; onChanged: () => void }) {
-  const { client } = useSession();
+  const kbs = useLoad((signal) => client.request<KbSummary[]>("/api/kbs", { signal }), [client]);
+  const [goal, setGoal] = useState("");
+  const [chosenKbs, setChosenKbs] = useState<string[]>([]);
+  const [tools, setTools] = useState<string[]>(["calculator"]);
+  const [approve, setApprove] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  const decide = async (what: "approve" | "reject"): Promise<void> => {
+  const toggle = (list: string[], set: (v: string[]) => void, name: string) => set(list.includes(name) ? list.filter((x) => x !== name) : [...list, name]);
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
     setBusy(true);
     setError(undefined);
     try {
-      await client.request(`/api/agent-runs/${enc(run.id)}/${what}`, { method: "POST", body: {} });
-      onChanged();
-    } catch (e) {
-      setError(e);
+      const r = await client.request<{ id: string }>("/api/agent-runs", { body: { goal, kbs: chosenKbs, tools, approve: approve.filter((a) => tools.includes(a)) } });
+      setGoal("");
+      onStarted(r.id);
+    } catch (err) {
+      setError(err);
     } finally {
       setBusy(false);
     }
   };
-  const waiting = WAITING.has(run.status) || run.pendingApproval !== undefined;
   return (
-    <section className="panel" aria-labelledby={`run-${run.id}`}>
-      <div className="panel-head">
-        <h2 id={`run-${run.id}`}>
-          {run.agent ?? "Run"} <code>{run.id}</code>
-        </h2>
-        <span className={`badge status-${run.status}`}>{run.status}</span>
-      </div>
-      {run.startedAt ? <p className="muted small">Started {formatDate(run.startedAt)}</p> : null}
-      <ol className="timeline">
-        {(run.events ?? []).map((e, i) => (
-          <li key={i}>
-            <span className="t-type">{e.type}</span>
-            {e.tool ? <code> {e.tool}</code> : null}
-            {e.text ? <span> — {e.text}</span> : null}
-            {e.at ? <span className="muted small"> · {formatDate(e.at)}</span> : null}
-          </li>
+    <form className="panel agent-start" onSubmit={(e) => void submit(e)} aria-labelledby="start-title">
+      <h2 id="start-title">Start a run</h2>
+      <label htmlFor="agent-goal">Goal</label>
+      <textarea id="agent-goal" required maxLength={4000} rows={3} value={goal} onChange={(e) => setGoal(e.target.value)} placeholder="What should the agent do?" />
+      <fieldset>
+        <legend>Knowledge bases</legend>
+        {kbs.data?.length === 0 ? <p className="muted small">You are not a member of any knowledge base.</p> : null}
+        {kbs.data?.map((k) => (
+          <label key={k.name} className="check">
+            <input type="checkbox" checked={chosenKbs.includes(k.name)} onChange={() => toggle(chosenKbs, setChosenKbs, k.name)} /> {k.name}
+          </label>
         ))}
-      </ol>
-      {waiting ? (
-        <div className="approval" role="group" aria-label={`Approval for run ${run.id}`}>
-          <p>
-            <strong>Waiting for approval</strong>
-            {run.pendingApproval?.tool ? (
-              <>
-                {" "}
-                to call <code>{run.pendingApproval.tool}</code>
-              </>
-            ) : null}
-            {run.pendingApproval?.risk ? ` (risk: ${run.pendingApproval.risk})` : ""}
-          </p>
-          {run.pendingApproval?.args !== undefined ? <pre className="args">{JSON.stringify(run.pendingApproval.args, null, 2)}</pre> : null}
-          <div className="form-actions">
-            <button type="button" className="button primary" disabled={busy} onClick={() => void decide("approve")}>
-              Approve
-            </button>
-            <button type="button" className="button danger" disabled={busy} onClick={() => void decide("reject")}>
-              Reject
-            </button>
+      </fieldset>
+      <fieldset>
+        <legend>Tools</legend>
+        {TOOLS.map((t) => (
+          <label key={t.name} className="check">
+            <input type="checkbox" checked={tools.includes(t.name)} onChange={() => toggle(tools, setTools, t.name)} /> {t.label} <code>{t.name}</code>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Ask me before each call of</legend>
+        {TOOLS.filter((t) => tools.includes(t.name)).map((t) => (
+          <label key={t.name} className="check">
+            <input type="checkbox" checked={approve.includes(t.name)} onChange={() => toggle(approve, setApprove, t.name)} /> <code>{t.name}</code>
+          </label>
+        ))}
+      </fieldset>
+      <div className="form-actions">
+        <button type="submit" className="button primary" disabled={busy || !goal.trim()}>
+          {busy ? "Starting…" : "Start run"}
+        </button>
+      </div>
+      {error ? <ErrorNote error={error} title="The run was not started" /> : null}
+    </form>
+  );
+}
+
+export function AgentRunsPage() {
+  const { client } = useSession();
+  const [selected, setSelected] = useState<string>();
+  const runs = useLoad((signal) => client.request<AgentRun[]>("/api/agent-runs", { signal }), [client]);
+  useInterval(runs.reload, 3000, (runs.data ?? []).some((r) => r.status === "running"));
+  const open = selected ?? runs.data?.[0]?.id;
+  return (
+    <>
+      <PageTitle sub="What each agent did, step by step; calls that need your approval wait here.">Agent runs</PageTitle>
+      {isNotImplemented(runs.error) ? (
+        <NotAvailable feature="Agent runs">This server does not offer agent runs.</NotAvailable>
+      ) : (
+        <div className="agent-layout">
+          <div className="agent-side">
+            <StartForm
+              onStarted={(id) => {
+                setSelected(id);
+                runs.reload();
+              }}
+            />
+            <section className="panel" aria-labelledby="runs-title">
+              <h2 id="runs-title">Runs</h2>
+              {runs.error ? <ErrorNote error={runs.error} title="Agent runs could not be listed" /> : null}
+              {runs.loading && !runs.data ? <Loading what="agent runs" /> : null}
+              {runs.data && runs.data.length === 0 ? <p className="muted">No agent has run yet.</p> : null}
+              <ul className="run-list">
+                {runs.data?.map((r) => (
+                  <li key={r.id}>
+                    <button type="button" className={`run-item${r.id === open ? " selected" : ""}`} aria-current={r.id === open ? "true" : undefined} onClick={() => setSelected(r.id)}>
+                      <span className="run-goal">{r.goal ?? r.id}</span>
+                      <span className={`badge status-${r.status}`}>{r.pending.length ? `waiting (${r.pending.length})` : r.status}</span>
+                      <span className="muted small">{formatDate(r.createdAt)}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
           </div>
+          <div className="agent-main">{open ? <AgentRunView key={open} id={open} onChanged={runs.reload} /> : null}</div>
         </div>
-      ) : null}
-      {error ? <ErrorNote error={error} title="The decision was not recorded" /> : null}
-    </section>
+      )}
+    </>
   );
 }
