@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "web/dist/**"] },
+  { ignores: ["dist/**", "node_modules/**", "web/dist/**", "bench/gpu/pack/**", "test-artifacts/**", "strata-demo/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

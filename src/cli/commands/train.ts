@@ -1,6 +1,6 @@
 // `strata train tokenizer` and `strata train pretrain`: read flags and config files, turn them into
 // library options (src/tokenizer, src/train), draw progress on stderr, print the result.
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
@@ -43,6 +43,7 @@ interface PretrainFlags {
   evalEvery?: string;
   checkpointEvery?: string;
   memoryLimit?: string;
+  events?: string;
   json?: boolean;
 }
 
@@ -186,6 +187,38 @@ function trainDisplay(): { onEvent: (e: TrainEvent) => void; onProgress: (e: Pro
   };
 }
 
+/**
+ * --events <file>: one JSON line per event, appended as it happens, so another program (the
+ * server) can follow a run without parsing the human progress on stderr. Progress of the
+ * tokenize and tokenizer phases is thinned to a few lines a second; training events are all kept.
+ */
+function eventLog(path: string): { onEvent: (e: TrainEvent) => void; onProgress: (e: ProgressEvent) => void; close: () => void } {
+  let fd: number | null;
+  try {
+    fd = openSync(path, "a");
+  } catch (e) {
+    throw usageError(`cannot open the --events file ${path}: ${(e as Error).message}`, "name a file in a folder that exists and is writable");
+  }
+  const lastProgress = new Map<string, number>();
+  const write = (event: object): void => {
+    if (fd !== null) writeSync(fd, JSON.stringify({ ...event, time: new Date().toISOString() }) + "\n");
+  };
+  return {
+    onEvent: (e) => write(e),
+    onProgress: (p) => {
+      if (p.phase === "train") return; // step events say it
+      const now = performance.now();
+      if (p.done !== p.total && now - (lastProgress.get(p.phase) ?? -Infinity) < 250) return;
+      lastProgress.set(p.phase, now);
+      write({ type: "progress", phase: p.phase, done: p.done, ...(p.total !== undefined ? { total: p.total } : {}) });
+    },
+    close: () => {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    },
+  };
+}
+
 // ---------------------------------------------------------------- commands
 
 export function registerTrain(program: Command): void {
@@ -245,6 +278,7 @@ export function registerTrain(program: Command): void {
     .option("--eval-every <n>", "evaluate every N steps (and at the end)")
     .option("--checkpoint-every <n>", "save a checkpoint every N steps (and at the end, and on Ctrl-C)")
     .option("--memory-limit <size>", "refuse configurations estimated above this (default: 90% of RAM), e.g. 4GB")
+    .option("--events <file.jsonl>", "also append each event (dataset, start, step, eval, checkpoint, progress) to this file as one JSON line, for programs following the run")
     .option("--json", "print one JSON document: {steps, trainLoss, valLoss, valPerplexity, tokensPerSecond, checkpoint, chart, …}")
     .addHelpText(
       "after",
@@ -273,7 +307,19 @@ export function registerTrain(program: Command): void {
       const memoryLimitBytes = flags.memoryLimit === undefined ? undefined : parseByteSize("--memory-limit", flags.memoryLimit, 0);
       if (memoryLimitBytes === 0) throw usageError("--memory-limit must be above 0", "e.g. --memory-limit 4GB");
 
-      const display = trainDisplay();
+      const shown = trainDisplay();
+      const log = flags.events ? eventLog(flags.events) : undefined;
+      const display = {
+        onEvent: (e: TrainEvent) => {
+          log?.onEvent(e);
+          shown.onEvent(e);
+        },
+        onProgress: (p: ProgressEvent) => {
+          log?.onProgress(p);
+          shown.onProgress(p);
+        },
+        stop: () => shown.stop(),
+      };
       try {
         let tokenizer: Tokenizer | undefined;
         if (!flags.resume) {
@@ -330,6 +376,7 @@ export function registerTrain(program: Command): void {
         return 0;
       } finally {
         display.stop();
+        log?.close();
       }
     }));
 }
