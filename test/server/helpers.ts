@@ -107,7 +107,8 @@ export function bestSentence(sources: { n: number; text: string }[], question: s
 
 /**
  * A scripted upstream: with fenced sources in the prompt it quotes the source sentence closest to
- * the question and cites it; with tools it calls the first tool; with a JSON schema it answers {"answer": "ok"};
+ * the question and cites it; for agent goals "search: …" / "ask: …" it calls kb_search / kb_ask and
+ * echoes the tool's result; with other tools it calls the first tool; with a JSON schema it answers {"answer": "ok"};
  * otherwise it says "Hello from the scripted model.". Embeddings are deterministic, 8 wide.
  */
 export async function startScriptedUpstream(): Promise<OpenAiServer> {
@@ -119,6 +120,17 @@ export async function startScriptedUpstream(): Promise<OpenAiServer> {
           const best = bestSentence(sources, questionOf(req.body));
           return replyText(`${best.sentence.replace(/[.!?]$/, "")} [${best.n}].`, { usage: { prompt_tokens: 120, completion_tokens: 12 } })(req, res, n);
         }
+        // Agent runs: "search: <q>" / "ask: <q>" call the knowledge tools, and a tool result is
+        // echoed back whole — the worst case for leaks, a model repeating everything it was shown.
+        const messages = req.body.messages ?? [];
+        const toolResult = [...messages].reverse().find((m) => m.role === "tool");
+        if (toolResult) return replyText(`Tool said: ${String(toolResult.content)}`)(req, res, n);
+        const goal = String(messages.find((m) => m.role === "user")?.content ?? "");
+        const names = new Set((req.body.tools ?? []).map((t) => t.function.name));
+        const search = /^search: (.+)$/m.exec(goal);
+        if (search && names.has("kb_search")) return replyToolCall("kb_search", { query: search[1] })(req, res, n);
+        const ask = /^ask: (.+)$/m.exec(goal);
+        if (ask && names.has("kb_ask")) return replyToolCall("kb_ask", { question: ask[1] })(req, res, n);
         const tool = req.body.tools?.[0];
         if (tool) return replyToolCall(tool.function.name, { city: "Oslo" })(req, res, n);
         if (req.body.response_format?.type === "json_schema") return replyText(JSON.stringify({ answer: "ok" }))(req, res, n);

@@ -1,11 +1,12 @@
 // The ACL leak suite: every reader × every document × every route that can show document content
 // (knowledge-base list, document list and show, search, ask as JSON and SSE, the OpenAI-compatible
-// RAG model, conversation history, traces, deletion, upload), with a language model and without.
+// RAG model, conversation history, traces, deletion, upload, agent runs and their knowledge tools),
+// with a language model and without.
 // A leak is any of a document's marker strings, or its id, in anything a caller who may not read
 // it receives — or in the prompt the model was sent on that caller's behalf. Expected: zero.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { parseSse, READERS, setUpMuseum, startTestServer, uploadForm, type Museum, type MuseumDoc, type TestServer } from "./helpers.js";
+import { parseSse, READERS, type Reply, setUpMuseum, startTestServer, uploadForm, type Museum, type MuseumDoc, type TestServer } from "./helpers.js";
 
 let t: TestServer;
 let m: Museum;
@@ -219,6 +220,51 @@ test("deleting and uploading: a document one may not read cannot be deleted; a n
   assert.ok(guestCopy.some((d) => d.source === "upload://guest/survey-plan.md"));
   const cleanup = guestCopy.find((d) => d.source === "upload://guest/survey-plan.md") as unknown as { docId: string };
   assert.equal((await t.client.del(`/api/kbs/museum/documents/${cleanup.docId}`, ingest.guest)).status, 200);
+});
+
+test("agent runs: kb_search and kb_ask in each user's runs show, and send the model, only what that user may read; someone else's run is a 404", async () => {
+  const settled = async (key: string, id: string): Promise<Reply> => {
+    for (let i = 0; i < 400; i++) {
+      const r = await t.client.get(`/api/agent-runs/${id}`, key);
+      if (r.status !== 200 || r.json<{ status: string }>().status !== "running") return r;
+      await new Promise((done) => setTimeout(done, 25));
+    }
+    throw new Error(`agent run ${id} did not stop`);
+  };
+  const runs: { user: string; id: string }[] = [];
+  for (const user of USERS) {
+    for (const d of m.docs) {
+      for (const verb of ["search", "ask"]) {
+        const from = t.upstream!.requests.length;
+        const started = await t.client.post("/api/agent-runs", m.keys[user], { goal: `${verb}: ${d.question}`, kbs: ["museum"], tools: ["kb_search", "kb_ask"] });
+        assertNoLeak(started.text, user, `agent run start (${verb} "${d.question}")`);
+        if (!READERS[user]!.member) {
+          assert.equal(started.status, 404, `${user} may not name the base`);
+          continue;
+        }
+        assert.equal(started.status, 202, started.text);
+        const id = started.json<{ id: string }>().id;
+        runs.push({ user, id });
+        const run = await settled(m.keys[user]!, id);
+        assert.equal(run.json<{ status: string }>().status, "completed", run.text);
+        assertNoLeak(run.text, user, `agent run ${verb} "${d.question}"`);
+        assertPromptsClean(from, user, `agent run ${verb} "${d.question}"`);
+        // The echoing model repeats what kb_search found: a reader's run does show the document.
+        if (verb === "search" && mayRead(user, d)) assert.ok(d.markers.some((x) => run.text.includes(x)), `${user}'s search run found ${d.file}`);
+      }
+    }
+  }
+  for (const user of USERS) {
+    const list = await t.client.get("/api/agent-runs", m.keys[user]);
+    assertNoLeak(list.text, user, "agent run list");
+    const mine = new Set(list.json<{ id: string }[]>().map((r) => r.id));
+    for (const r of runs) {
+      assert.equal(mine.has(r.id), r.user === user, `${user}'s list and ${r.user}'s run`);
+      if (r.user === user) continue;
+      for (const path of [`/api/agent-runs/${r.id}`, `/api/agent-runs/${r.id}/events`]) assert.equal((await t.client.get(path, m.keys[user])).status, 404, `${user} GET ${path}`);
+      assert.equal((await t.client.post(`/api/agent-runs/${r.id}/approve`, m.keys[user], {})).status, 404, `${user} approves ${r.user}'s run`);
+    }
+  }
 });
 
 test("without a language model (extractive answers) ask and strata-rag leak nothing either", async (ctx) => {
