@@ -2,7 +2,7 @@
 // The `strata` command: one file per command under commands/; this file only wires them up and
 // turns commander's own usage errors into exit code 2 with a hint.
 import { Command, CommanderError } from "commander";
-import { registerAgent } from "./commands/agent.js";
+import { registerAgent } from "./commands/agent/index.js";
 import { registerAsk } from "./commands/ask.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerChat } from "./commands/chat.js";

@@ -1,19 +1,19 @@
 // The server's own database, `server.db` in the data folder: users and their groups, API keys
 // (scrypt hashes only), the knowledge-base registry with its members, page spans of uploaded
-// PDFs, and usage per key. Versioned
-// like the knowledge-base store: a file from a newer Strata, or a foreign one, is refused with a
-// clear error instead of being misread; an older one is migrated in one transaction.
-import Database from "better-sqlite3";
+// PDFs, and usage per key. Versioned like every Strata store (core/sqlite-store.ts): a file from a
+// newer Strata, or a foreign one, is refused with a clear error instead of being misread; an older
+// one is migrated in one transaction.
+import type Database from "better-sqlite3";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StrataError } from "../core/errors.js";
+import { openVersionedDatabase, type ForeignFileReason, type VersionedSchema, type VersionedStoreErrors } from "../core/sqlite-store.js";
 
 export const SERVER_DB_FILE = "server.db";
 export const SERVER_DB_FORMAT = "strata-server";
 export const SERVER_SCHEMA_VERSION = 1;
 
 const DDL_V1 = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE users (
   name TEXT PRIMARY KEY,
   created_at TEXT NOT NULL
@@ -66,11 +66,31 @@ CREATE TABLE usage (
 );
 `;
 
-/** MIGRATIONS[i] takes the schema from version i+1 to i+2 (none yet). */
-const MIGRATIONS: readonly string[] = [];
+// No migrations yet: version 1 is the only one.
+const SCHEMA: VersionedSchema = { format: SERVER_DB_FORMAT, version: SERVER_SCHEMA_VERSION, ddl: DDL_V1, migrations: {} };
 
 function notServerDb(file: string, why: string): StrataError {
   return new StrataError("NOT_A_STORE", `${file} is not a Strata server database: ${why}`, "point --data at the folder `strata serve` created, or at a new empty folder");
+}
+
+function whyNotServerDb(reason: ForeignFileReason): string {
+  switch (reason.problem) {
+    case "cannot-open":
+    case "unreadable":
+      return reason.detail;
+    case "no-meta-table":
+      return "it has no meta table";
+    case "wrong-format":
+      return `its format is ${reason.format ?? "none"}`;
+  }
+}
+
+function serverDbErrors(file: string): VersionedStoreErrors {
+  return {
+    notAStore: (reason) => notServerDb(file, whyNotServerDb(reason)),
+    corrupt: () => new StrataError("STORE_CORRUPT", `${file}: the schema version is unreadable`, "restore the data folder from a backup"),
+    tooNew: (found) => new StrataError("STORE_TOO_NEW", `${file} was written by a newer Strata (schema ${found}; this one reads up to ${SERVER_SCHEMA_VERSION})`, "upgrade Strata to serve this data folder; nothing was changed"),
+  };
 }
 
 export interface OpenedServerDb {
@@ -86,57 +106,6 @@ export function openServerDb(dataDir: string): OpenedServerDb {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, SERVER_DB_FILE);
   const created = !existsSync(file);
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
-  } catch (e) {
-    throw notServerDb(file, (e as Error).message);
-  }
-  try {
-    const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number }).n === 0;
-    if (empty) initialize(db);
-    else check(db, file);
-  } catch (e) {
-    db.close();
-    if (e instanceof StrataError) throw e;
-    throw notServerDb(file, (e as Error).message);
-  }
+  const db = openVersionedDatabase(file, { ...SCHEMA, errors: serverDbErrors(file), initializeEmpty: true });
   return { db, created };
-}
-
-function initialize(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec(DDL_V1);
-    for (const m of MIGRATIONS) db.exec(m);
-    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    put.run("format", SERVER_DB_FORMAT);
-    put.run("schema_version", String(SERVER_SCHEMA_VERSION));
-    put.run("created_at", new Date().toISOString());
-  })();
-}
-
-function check(db: Database.Database, file: string): void {
-  let rows: { key: string; value: string }[];
-  try {
-    rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
-  } catch {
-    throw notServerDb(file, "it has no meta table");
-  }
-  const meta = new Map(rows.map((r) => [r.key, r.value]));
-  if (meta.get("format") !== SERVER_DB_FORMAT) throw notServerDb(file, `its format is ${meta.get("format") ?? "none"}`);
-  const version = Number(meta.get("schema_version"));
-  if (!Number.isInteger(version) || version < 1) throw new StrataError("STORE_CORRUPT", `${file}: the schema version is unreadable`, "restore the data folder from a backup");
-  if (version > SERVER_SCHEMA_VERSION) {
-    throw new StrataError("STORE_TOO_NEW", `${file} was written by a newer Strata (schema ${version}; this one reads up to ${SERVER_SCHEMA_VERSION})`, "upgrade Strata to serve this data folder; nothing was changed");
-  }
-  if (version < SERVER_SCHEMA_VERSION) {
-    db.transaction(() => {
-      for (let v = version; v < SERVER_SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v - 1]!);
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SERVER_SCHEMA_VERSION));
-    })();
-  }
 }

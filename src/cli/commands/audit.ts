@@ -6,7 +6,7 @@ import { AgentStore } from "../../agents/store/agent-store.js";
 import { AuditLog } from "../../agents/store/audit.js";
 import { EXIT } from "../errors.js";
 import { type CommandContext, withCommand } from "../run.js";
-import { DEFAULT_STORE } from "./agent.js";
+import { DEFAULT_STORE } from "./agent/index.js";
 
 export function registerAudit(program: Command): void {
   const audit = program.command("audit").description("check the tamper-evident audit trail of agent runs");

@@ -1,17 +1,17 @@
 // The embedded store's on-disk layout: one SQLite file in the knowledge-base folder. Opening checks
 // that the file is ours and not from a newer Strata, so an old binary never misreads a new store.
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StrataError } from "../../core/errors.js";
+import { createVersionedDatabase, openVersionedDatabase, type ForeignFileReason, type VersionedSchema, type VersionedStoreErrors } from "../../core/sqlite-store.js";
 import { ANALYZER_VERSION } from "../analyzer.js";
 
 export const STORE_FILE = "strata.db";
 export const STORE_FORMAT = "strata-knowledge-base";
 export const SCHEMA_VERSION = 2;
 
-const DDL = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+const DDL_V1 = `
 CREATE TABLE documents (
   rowid INTEGER PRIMARY KEY,
   doc_id TEXT NOT NULL UNIQUE,
@@ -66,8 +66,8 @@ INSERT INTO stats VALUES (1, 0, 0, 0);
 `;
 
 // Schema 2: dense vectors per embedding model, conversations with their messages, and traces of
-// answers. Each entry of MIGRATIONS takes a store from version i+1 to i+2.
-const V2 = `
+// answers; a new store gets both, a version 1 store is migrated with the second.
+const DDL_V2_ADDED = `
 CREATE TABLE embedding_models (
   model_id TEXT PRIMARY KEY,
   dimensions INTEGER NOT NULL,
@@ -108,26 +108,13 @@ CREATE TABLE traces (
 CREATE INDEX traces_by_time ON traces (created_at);
 `;
 
-const MIGRATIONS: readonly string[] = [V2];
-
-function tune(db: Database.Database): void {
-  if (!db.readonly) db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-}
-
-function initialize(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec(DDL);
-    for (const m of MIGRATIONS) db.exec(m);
-    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    put.run("format", STORE_FORMAT);
-    put.run("schema_version", String(SCHEMA_VERSION));
-    put.run("analyzer", ANALYZER_VERSION);
-    put.run("created_at", new Date().toISOString());
-  })();
-}
+const SCHEMA: VersionedSchema = {
+  format: STORE_FORMAT,
+  version: SCHEMA_VERSION,
+  ddl: DDL_V1 + DDL_V2_ADDED,
+  migrations: { 1: (db) => db.exec(DDL_V2_ADDED) },
+  extraMeta: () => ({ analyzer: ANALYZER_VERSION }),
+};
 
 function notAStore(dir: string, why: string): StrataError {
   return new StrataError(
@@ -137,37 +124,38 @@ function notAStore(dir: string, why: string): StrataError {
   );
 }
 
-/** Brings an older store up to this schema in one transaction; a crash leaves it at its old version. */
-function migrate(db: Database.Database, from: number): void {
-  db.transaction(() => {
-    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v - 1]!);
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
-  })();
+function whyNotAStore(reason: ForeignFileReason): string {
+  switch (reason.problem) {
+    case "cannot-open":
+      return `${STORE_FILE} cannot be opened as a database (${reason.detail})`;
+    case "no-meta-table":
+      return `${STORE_FILE} is not a Strata store (no meta table)`;
+    case "wrong-format":
+      return `${STORE_FILE} has format ${reason.format ?? "none"}`;
+    case "unreadable":
+      return `${STORE_FILE} is not a readable database (${reason.detail})`;
+  }
 }
 
-function checkMeta(db: Database.Database, dir: string): void {
-  let rows: { key: string; value: string }[];
-  try {
-    rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
-  } catch {
-    throw notAStore(dir, `${STORE_FILE} is not a Strata store (no meta table)`);
-  }
-  const meta = new Map(rows.map((r) => [r.key, r.value]));
-  if (meta.get("format") !== STORE_FORMAT) throw notAStore(dir, `${STORE_FILE} has format ${meta.get("format") ?? "none"}`);
-  const version = Number(meta.get("schema_version"));
-  if (!Number.isInteger(version)) throw new StrataError("STORE_CORRUPT", `${dir}: the store's schema version is unreadable`, "restore the folder from a backup or ingest into a new one");
-  if (version > SCHEMA_VERSION) {
-    throw new StrataError(
-      "STORE_TOO_NEW",
-      `${dir} was written by a newer Strata (schema ${version}; this one reads up to ${SCHEMA_VERSION})`,
-      "upgrade Strata to open it; nothing in the store was changed",
-    );
-  }
-  if (version < 1) throw new StrataError("STORE_CORRUPT", `${dir}: the store's schema version ${version} is invalid`, "restore the folder from a backup or ingest into a new one");
-  if (version < SCHEMA_VERSION) {
-    if (db.readonly) throw new StrataError("STORE_OUTDATED", `${dir} has schema ${version} and needs a migration to ${SCHEMA_VERSION}`, "open it once without read-only mode (any strata command) to migrate it");
-    migrate(db, version);
-  }
+function storeErrors(dir: string): VersionedStoreErrors {
+  return {
+    notAStore: (reason) => notAStore(dir, whyNotAStore(reason)),
+    corrupt: (found) =>
+      Number.isInteger(found)
+        ? new StrataError("STORE_CORRUPT", `${dir}: the store's schema version ${found} is invalid`, "restore the folder from a backup or ingest into a new one")
+        : new StrataError("STORE_CORRUPT", `${dir}: the store's schema version is unreadable`, "restore the folder from a backup or ingest into a new one"),
+    tooNew: (found) =>
+      new StrataError(
+        "STORE_TOO_NEW",
+        `${dir} was written by a newer Strata (schema ${found}; this one reads up to ${SCHEMA_VERSION})`,
+        "upgrade Strata to open it; nothing in the store was changed",
+      ),
+    outdated: (found) => new StrataError("STORE_OUTDATED", `${dir} has schema ${found} and needs a migration to ${SCHEMA_VERSION}`, "open it once without read-only mode (any strata command) to migrate it"),
+  };
+}
+
+/** Postings are only comparable with the analyzer that made them. */
+function checkAnalyzer(meta: ReadonlyMap<string, string>, dir: string): void {
   if (meta.get("analyzer") !== ANALYZER_VERSION) {
     throw new StrataError(
       "STORE_TOO_NEW",
@@ -196,27 +184,15 @@ export function openDatabase(location: string, opts: OpenOptions = {}): Database
     }
     if (existsSync(dir) && readdirSync(dir).length > 0) throw notAStore(location, `the folder is not empty and has no ${STORE_FILE}`);
     mkdirSync(dir, { recursive: true });
-    const db = new Database(file);
-    tune(db);
-    initialize(db);
-    return db;
+    return createVersionedDatabase(file, SCHEMA);
   }
-  let db: Database.Database;
-  try {
-    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: true });
-    tune(db);
-  } catch (e) {
-    throw notAStore(location, `${STORE_FILE} cannot be opened as a database (${(e as Error).message})`);
-  }
-  try {
+  return openVersionedDatabase(file, {
+    ...SCHEMA,
+    errors: storeErrors(location),
+    readonly: opts.readonly ?? false,
+    fileMustExist: true,
     // A crash between creating the file and committing the schema leaves an empty database.
-    const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number }).n === 0;
-    if (empty && opts.create && !db.readonly) initialize(db);
-    checkMeta(db, location);
-  } catch (e) {
-    db.close();
-    if (e instanceof StrataError) throw e;
-    throw notAStore(location, `${STORE_FILE} is not a readable database (${(e as Error).message})`);
-  }
-  return db;
+    initializeEmpty: opts.create,
+    checkMeta: (meta) => checkAnalyzer(meta, location),
+  });
 }
