@@ -117,17 +117,15 @@ export class KbRegistry {
       if (e instanceof StrataError && e.code === "NOT_A_STORE") throw new ServerError("CONFLICT", `the folder for knowledge base ${name} exists and is not a knowledge base`, "choose another name, or ask the operator to move that folder out of the data folder's kbs/");
       throw e;
     }
+    let info: KbInfo;
     try {
-      this.db.transaction(() => {
-        this.db.prepare("INSERT INTO kbs (name, created_at, created_by) VALUES (?, ?, ?)").run(name, new Date().toISOString(), createdBy);
-        this.putMembers(name, members);
-      })();
+      info = this.register(name, createdBy, members);
     } catch (e) {
       kb.close();
       throw e;
     }
     this.handles.set(name, { kb, users: 0, closing: false });
-    return this.info(this.db.prepare("SELECT name, created_at, created_by FROM kbs WHERE name = ?").get(name) as KbRow);
+    return info;
   }
 
   /** Every registered base (offline administration: `strata serve kbs list`). */
@@ -170,16 +168,23 @@ export class KbRegistry {
       rmSync(staging, { recursive: true, force: true });
       throw e;
     }
+    let info: KbInfo;
     try {
-      this.db.transaction(() => {
-        this.db.prepare("INSERT INTO kbs (name, created_at, created_by) VALUES (?, ?, ?)").run(name, new Date().toISOString(), createdBy);
-        this.putMembers(name, members);
-      })();
+      info = this.register(name, createdBy, members);
     } catch (e) {
       rmSync(target, { recursive: true, force: true });
       throw e;
     }
-    return { ...this.info(this.db.prepare("SELECT name, created_at, created_by FROM kbs WHERE name = ?").get(name) as KbRow), documents, source: from };
+    return { ...info, documents, source: from };
+  }
+
+  /** The registry row and member list of a base whose folder is in place, in one transaction. */
+  private register(name: string, createdBy: string, members: KbMembers): KbInfo {
+    this.db.transaction(() => {
+      this.db.prepare("INSERT INTO kbs (name, created_at, created_by) VALUES (?, ?, ?)").run(name, new Date().toISOString(), createdBy);
+      this.putMembers(name, members);
+    })();
+    return this.info(this.db.prepare("SELECT name, created_at, created_by FROM kbs WHERE name = ?").get(name) as KbRow);
   }
 
   private putMembers(name: string, members: KbMembers): void {

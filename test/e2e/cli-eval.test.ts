@@ -2,34 +2,16 @@
 // the HTML report, plain progress lines when stderr is not a terminal; and SciFact's quality floor.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { jsonOf, strata } from "../helpers/cli.js";
+import { tinyBeir } from "../helpers/beir.js";
 import { sharedData, tempDir } from "../helpers/paths.js";
 
 interface EvalJson { dataset: string; split: string; queries: number; ndcg_at_10: number; recall_at_100: number; mrr_at_10: number; ms_per_query: number }
 
-function tinyBeir(): string {
-  const dir = join(tempDir(), "tiny");
-  mkdirSync(join(dir, "qrels"), { recursive: true });
-  const corpus = [
-    { _id: "d1", title: "Lighthouse keeping", text: "The keeper trims the lamp wick every evening." },
-    { _id: "d2", title: "Bread", text: "Sourdough needs a starter fed with flour and water." },
-    { _id: "d3", title: "Tides", text: "Spring tides follow the new and the full moon." },
-  ];
-  writeFileSync(join(dir, "corpus.jsonl"), corpus.map((d) => JSON.stringify(d)).join("\n") + "\n");
-  const queries = [
-    { _id: "q1", text: "who trims the lamp wick" },
-    { _id: "q2", text: "sourdough starter flour" },
-    { _id: "q3", text: "moon and spring tides" },
-  ];
-  writeFileSync(join(dir, "queries.jsonl"), queries.map((q) => JSON.stringify(q)).join("\n") + "\n");
-  writeFileSync(join(dir, "qrels", "test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n");
-  return dir;
-}
-
 test("eval retrieval on a tiny BEIR folder: perfect ranking, JSON contract, HTML report, progress lines", () => {
-  const dir = tinyBeir();
+  const dir = tinyBeir("tiny");
   const report = join(tempDir(), "report.html");
   const r = strata(["eval", "retrieval", "--beir", dir, "--report", report, "--json"]);
   assert.equal(r.code, 0, r.stderr);
@@ -48,7 +30,7 @@ test("eval retrieval on a tiny BEIR folder: perfect ranking, JSON contract, HTML
 });
 
 test("eval retrieval: a missing split and a missing folder are clear errors", () => {
-  const dir = tinyBeir();
+  const dir = tinyBeir("tiny");
   const r = strata(["eval", "retrieval", "--beir", dir, "--split", "dev"]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /error: .*dev/);

@@ -5,13 +5,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lmReportInput, publishReport, REPORT_ID_PATTERN, retrievalReportInput, type PublishedReport } from "../../src/eval/published-reports.js";
 import type { RetrievalEvalResult } from "../../src/eval/retrieval.js";
-import { cliPath, repoRoot, tempDir } from "../helpers/paths.js";
+import { tinyBeir } from "../helpers/beir.js";
+import { cliPath, repoRoot } from "../helpers/paths.js";
 import { startTestServer, type TestServer } from "./helpers.js";
 
 interface Summary { id: string; damaged: boolean; kind?: string; title?: string; metrics?: Record<string, number>; error?: string; createdAt?: string }
@@ -42,27 +43,6 @@ before(async () => {
 after(async () => {
   await t?.close();
 });
-
-/** A tiny BEIR folder: three documents, three queries each with one relevant document. */
-function tinyBeir(): string {
-  const dir = join(tempDir(), "tiny-beir");
-  mkdirSync(join(dir, "qrels"), { recursive: true });
-  const corpus = [
-    { _id: "d1", title: "Lighthouse keeping", text: "The keeper trims the lamp wick every evening." },
-    { _id: "d2", title: "Bread", text: "Sourdough needs a starter fed with flour and water." },
-    { _id: "d3", title: "Tides", text: "Spring tides follow the new and the full moon." },
-    { _id: "d4", title: "Bees", text: "Worker bees fan the hive to cool the brood." },
-  ];
-  writeFileSync(join(dir, "corpus.jsonl"), corpus.map((d) => JSON.stringify(d)).join("\n") + "\n");
-  const queries = [
-    { _id: "q1", text: "who trims the lamp wick" },
-    { _id: "q2", text: "sourdough starter flour" },
-    { _id: "q3", text: "moon and spring tides" },
-  ];
-  writeFileSync(join(dir, "queries.jsonl"), queries.map((q) => JSON.stringify(q)).join("\n") + "\n");
-  writeFileSync(join(dir, "qrels", "test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n");
-  return dir;
-}
 
 /** The real CLI: from source when this test runs from source (so it needs no build), else the built one. */
 function strataCli(args: string[]): { code: number | null; stdout: string; stderr: string } {

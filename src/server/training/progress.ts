@@ -3,14 +3,11 @@
 // run (lines as they arrive) and a finished one (the whole events.jsonl read back).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { LossPoint } from "../../formats/checkpoint.js";
 
 export const EVENTS_FILE = "events.jsonl";
 
-export interface LossPoint {
-  step: number;
-  loss: number;
-  lr: number;
-}
+export type { LossPoint };
 
 export interface ValPoint {
   step: number;

@@ -10,7 +10,7 @@ import { usageError } from "../../errors.js";
 import { type CommandContext, withCommand } from "../../run.js";
 import { importModule, openResources, resumeThread } from "./execute.js";
 import { actor, type RunFlags } from "./flags.js";
-import { exitCode, printRun, runJson } from "./print.js";
+import { printRun, reportRun, runJson } from "./print.js";
 import { DEFAULT_STORE, openStore, readSpec } from "./store.js";
 
 /** Declares `approve` or `reject` with the options both take and the action; the caller adds its own options and examples. */
@@ -72,9 +72,7 @@ export function decisionCommand(agent: Command, name: "approve" | "reject", surf
           return 0;
         }
         const r = await resumeThread(store, t.rootId, { ...flags, by }, ctx);
-        if (flags.json) ctx.printJson(runJson(r));
-        else printRun(r, store.location);
-        return exitCode(r);
+        return reportRun(r, store.location, { json: flags.json, printJson: ctx.printJson });
       } finally {
         store.close();
       }

@@ -5,7 +5,7 @@ import { usageError } from "../../errors.js";
 import { type CommandContext, withCommand } from "../../run.js";
 import { resumeThread } from "./execute.js";
 import { actor, collect, type RunFlags } from "./flags.js";
-import { exitCode, printRun, runJson } from "./print.js";
+import { reportRun } from "./print.js";
 import { DEFAULT_STORE, openStore } from "./store.js";
 
 export function registerFork(agent: Command): void {
@@ -40,9 +40,7 @@ export function registerFork(agent: Command): void {
           return 0;
         }
         const r = await resumeThread(store, threadId, flags, ctx);
-        if (flags.json) ctx.printJson(runJson(r));
-        else printRun(r, store.location);
-        return exitCode(r);
+        return reportRun(r, store.location, { json: flags.json, printJson: ctx.printJson });
       } finally {
         store.close();
       }

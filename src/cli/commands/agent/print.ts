@@ -68,3 +68,10 @@ export function printRun(r: RunResult<State>, store: string): void {
   if (r.stop) out(`stopped: ${r.stop.reason} limit ${r.stop.limit} reached (used ${r.stop.used}${r.stop.node ? ` by node ${r.stop.node}` : ""}); the state is saved — continue with: strata agent resume ${r.threadId}${storeFlag} --budget …`);
   if (r.error) out(`error: ${r.error.message}${r.error.hint ? `\nhint: ${r.error.hint}` : ""}\nresume after fixing: strata agent resume ${r.threadId}${storeFlag}`);
 }
+
+/** A finished (or stopped) run as the command's output — JSON or the human summary — and its exit code. */
+export function reportRun(r: RunResult<State>, store: string, o: { json?: boolean; printJson(value: unknown): void }): number {
+  if (o.json) o.printJson(runJson(r));
+  else printRun(r, store);
+  return exitCode(r);
+}

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { type CommandContext, withCommand } from "../../run.js";
 import { resumeThread } from "./execute.js";
 import type { RunFlags } from "./flags.js";
-import { exitCode, printRun, runJson } from "./print.js";
+import { reportRun } from "./print.js";
 import { DEFAULT_STORE, openStore } from "./store.js";
 
 export function registerResume(agent: Command): void {
@@ -23,9 +23,7 @@ export function registerResume(agent: Command): void {
       const store = openStore(flags);
       try {
         const r = await resumeThread(store, threadId, flags, ctx);
-        if (flags.json) ctx.printJson(runJson(r));
-        else printRun(r, store.location);
-        return exitCode(r);
+        return reportRun(r, store.location, { json: flags.json, printJson: ctx.printJson });
       } finally {
         store.close();
       }

@@ -8,7 +8,7 @@ import { parseList, parsePositiveInt } from "../../options.js";
 import { type CommandContext, withCommand } from "../../run.js";
 import { execute } from "./execute.js";
 import { actor, collect, parseBudget, parseVars, type RunFlags, type ToolFlags } from "./flags.js";
-import { exitCode, printRun, runJson } from "./print.js";
+import { reportRun } from "./print.js";
 import { DEFAULT_STORE, openStore } from "./store.js";
 
 /** The tools a run gets: those named by --tools, or by default the calculator plus every tool whose settings were given. */
@@ -131,9 +131,7 @@ export function registerRun(agent: Command): void {
       const store = openStore(flags, true);
       try {
         const r = await execute(spec, { kind: "run", threadId: flags.thread }, { store, signal: ctx.signal, by: actor(flags), quiet: flags.quiet });
-        if (flags.json) ctx.printJson(runJson(r));
-        else printRun(r, store.location);
-        return exitCode(r);
+        return reportRun(r, store.location, { json: flags.json, printJson: ctx.printJson });
       } finally {
         store.close();
       }
