@@ -13,6 +13,11 @@
 // generator whose state is saved in each checkpoint with the weights and AdamW's moments (float32,
 // bit-exact) and the step; evaluation uses its own freshly seeded generators. A resumed run therefore
 // makes the same updates as an uninterrupted one (a test checks the loss curves are identical).
+//
+// With device "gpu" the same loop runs its steps and evaluations on the GPU (src/train/gpu, loaded
+// only then): the weights start from the same seeded initialisation (or the checkpoint, whichever
+// device wrote it), live on the GPU during the run, and are downloaded into the CPU model and
+// optimizer for each checkpoint, so the files are the same whichever device wrote them.
 
 import { join, resolve } from "node:path";
 import { mkdir } from "node:fs/promises";
@@ -24,11 +29,13 @@ import {
   readRunConfig, writeCheckpoint, writeFileAtomic, writeRunConfig,
 } from "../formats/checkpoint.js";
 import { Llama, type LlamaConfig, validateConfig } from "../nn/index.js";
-import { Rng, noGrad } from "../tensor/index.js";
+import { type DeviceName, Rng, noGrad } from "../tensor/index.js";
 import { Tokenizer, loadTokenizer } from "../tokenizer/index.js";
 import { renderLossChart } from "./chart.js";
 import { clipGradNorm } from "./clip.js";
-import { type TokenDataset, type TokenRange, buildTokenDataset, sampleBatch, tokenizerHash } from "./dataset.js";
+import { type Batch, type TokenDataset, type TokenRange, buildTokenDataset, sampleBatch, tokenizerHash } from "./dataset.js";
+import type { GpuContext, GpuOptions } from "./gpu/context.js";
+import type { GpuTrainer } from "./gpu/trainer.js";
 import { type MemoryEstimate, checkTrainingMemory } from "./memory.js";
 import { AdamW, defaultDecay } from "./optimizer.js";
 import type { ModelShape } from "./presets.js";
@@ -37,7 +44,7 @@ import { type TrainSettings, resolveSettings } from "./settings.js";
 
 export type TrainEvent =
   | { type: "dataset"; tokens: number; trainTokens: number; valTokens: number; reused: boolean }
-  | { type: "start"; step: number; steps: number; parameters: number; memory: MemoryEstimate; resumedFrom: number | null; tokensPerStep: number }
+  | { type: "start"; step: number; steps: number; parameters: number; memory: MemoryEstimate; resumedFrom: number | null; tokensPerStep: number; device: string }
   | { type: "step"; step: number; steps: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedMs: number }
   | { type: "eval"; step: number; trainLoss: number; valLoss: number; valPerplexity: number }
   | { type: "checkpoint"; step: number; dir: string };
@@ -67,6 +74,10 @@ export interface PretrainOptions extends LongOperationOptions {
   /** Write loss.html next to the run (default true). */
   chart?: boolean;
   onEvent?: TrainListener;
+  /** Where steps and evaluations run: "cpu" (default) or "gpu" (WebGPU; docs/gpu.md). */
+  device?: DeviceName;
+  /** How the GPU is opened (default: WebGPU through Dawn; tests pass the WGSL interpreter). */
+  gpu?: GpuOptions;
 }
 
 export interface PretrainResult {
@@ -111,15 +122,10 @@ function modelFrom(shape: ModelShape | LlamaConfig, vocab: number): LlamaConfig 
 }
 
 /** Mean loss over `batches` batches of a span, drawn by a generator seeded afresh (same batches every time). */
-function estimateLoss(model: Llama, ds: TokenDataset, range: TokenRange, s: TrainSettings, seed: number): number {
+async function estimateLoss(lossOf: (b: Batch) => number | Promise<number>, ds: TokenDataset, range: TokenRange, s: TrainSettings, seed: number): Promise<number> {
   const rng = new Rng(seed);
   let sum = 0;
-  noGrad(() => {
-    for (let i = 0; i < s.evalBatches; i++) {
-      const b = sampleBatch(ds, range, s.batchSize, s.blockSize, rng);
-      sum += model.loss(b.ids, b.targets, b.shape).loss.item();
-    }
-  });
+  for (let i = 0; i < s.evalBatches; i++) sum += await lossOf(sampleBatch(ds, range, s.batchSize, s.blockSize, rng));
   return sum / s.evalBatches;
 }
 
@@ -138,6 +144,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const runDir = resolve(options.runDir);
   const emit = options.onEvent ?? (() => {});
   const signal = options.signal;
+  const device = options.device ?? "cpu";
 
   // ---- the run: new, or resumed from its latest checkpoint
   let existing: RunConfig | null = null;
@@ -181,16 +188,31 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   // ---- refuse before allocating anything large
   const memory = checkTrainingMemory(config, { batch: settings.batchSize, block: settings.blockSize }, options.memoryLimitBytes);
 
+  // ---- the GPU, opened before anything is written, so a machine without one leaves no run behind
+  let gpuCtx: GpuContext | null = null;
+  if (device === "gpu") {
+    const { checkGpuSupport, gpuOpener } = await import("./gpu/index.js");
+    checkGpuSupport(config);
+    gpuCtx = await gpuOpener(options.gpu)();
+  }
+
   // ---- the token dataset
   const dataDir = join(runDir, "data");
-  await mkdir(dataDir, { recursive: true });
   let files = options.data ? [...options.data] : [];
-  if (files.length === 0) {
-    const stored = (existing?.train as { data?: unknown } | undefined)?.data;
-    if (Array.isArray(stored) && stored.every((x) => typeof x === "string")) files = stored;
-    else throw new StrataError("USAGE", "no training data given", "name one or more UTF-8 text files with --data");
+  let built: Awaited<ReturnType<typeof buildTokenDataset>>;
+  try {
+    if (files.length === 0) {
+      const stored = (existing?.train as { data?: unknown } | undefined)?.data;
+      if (Array.isArray(stored) && stored.every((x) => typeof x === "string")) files = stored;
+      else throw new StrataError("USAGE", "no training data given", "name one or more UTF-8 text files with --data");
+    }
+    await mkdir(dataDir, { recursive: true });
+    built = await buildTokenDataset(files, tokenizer, dataDir, { ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  } catch (e) {
+    gpuCtx?.close();
+    throw e;
   }
-  const { dataset: ds, reused } = await buildTokenDataset(files, tokenizer, dataDir, { ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const { dataset: ds, reused } = built;
   try {
     const split = ds.split(settings.valFraction);
     emit({ type: "dataset", tokens: ds.length, trainTokens: split.train.length, valTokens: split.val.length, reused });
@@ -241,113 +263,141 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       resumedFrom = ck.step;
       lastSaved = ck.step;
     }
-    const startStep = step;
-    const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
-    emit({ type: "start", step, steps: settings.steps, parameters: memory.parameters, memory, resumedFrom, tokensPerStep });
+    // ---- on the GPU: weights and moments uploaded from the CPU copies above
+    const gpu: GpuTrainer<unknown> | null = gpuCtx ? new (await import("./gpu/index.js")).GpuTrainer(gpuCtx, model, opt, settings.gradClip) : null;
+    try {
+      const startStep = step;
+      const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
+      emit({ type: "start", step, steps: settings.steps, parameters: memory.parameters, memory, resumedFrom, tokensPerStep, device });
 
-    const chartPath = options.chart === false ? null : join(runDir, "loss.html");
-    let trainMs = 0;
-    const recent: number[] = []; // ms of the last steps, for the tokens/s of step events
-    const facts = (): Array<[string, string]> => [
-      ["Run", runDir],
-      ["Model", `llama · ${config.layers} layers · ${config.heads} heads (${config.kvHeads} kv) · width ${config.dim} · ffn ${config.ffnDim} · vocab ${config.vocab} · ${memory.parameters.toLocaleString("en-US")} parameters`],
-      ["Training", `batch ${settings.batchSize} × block ${settings.blockSize} × accum ${settings.gradAccum} · lr ${settings.lr} → ${settings.minLr} (warm-up ${settings.warmupSteps}, cosine to ${settings.decaySteps}) · AdamW β ${settings.beta1}/${settings.beta2}, wd ${settings.weightDecay} · clip ${settings.gradClip}`],
-      ["Data", `${files.join(", ")} · ${ds.length.toLocaleString("en-US")} tokens (${split.val.length.toLocaleString("en-US")} held out)`],
-    ];
-    const sessionRate = (): number => (trainMs > 0 ? ((step - startStep) * tokensPerStep) / (trainMs / 1000) : 0);
-    const writeChart = async (): Promise<void> => {
-      if (!chartPath) return;
-      await writeFileAtomic(chartPath, renderLossChart({ title: `Pretraining: ${runDir.split("/").pop() ?? runDir}`, history, steps: settings.steps, facts: facts(), tokensPerSecond: sessionRate() }));
-    };
-    const save = async (): Promise<string> => {
-      const state: TrainState = {
-        format: "strata-train-state",
-        version: 1,
-        step,
-        rng: dataRng.state(),
-        data,
-        lr: history.train[history.train.length - 1]?.lr ?? learningRate(0, settings),
-        history,
-        elapsedMs: elapsedBefore + (performance.now() - t0),
+      const chartPath = options.chart === false ? null : join(runDir, "loss.html");
+      let trainMs = 0;
+      const recent: number[] = []; // ms of the last steps, for the tokens/s of step events
+      const facts = (): Array<[string, string]> => [
+        ["Run", runDir],
+        ["Model", `llama · ${config.layers} layers · ${config.heads} heads (${config.kvHeads} kv) · width ${config.dim} · ffn ${config.ffnDim} · vocab ${config.vocab} · ${memory.parameters.toLocaleString("en-US")} parameters`],
+        ["Training", `batch ${settings.batchSize} × block ${settings.blockSize} × accum ${settings.gradAccum} · lr ${settings.lr} → ${settings.minLr} (warm-up ${settings.warmupSteps}, cosine to ${settings.decaySteps}) · AdamW β ${settings.beta1}/${settings.beta2}, wd ${settings.weightDecay} · clip ${settings.gradClip}`],
+        ["Data", `${files.join(", ")} · ${ds.length.toLocaleString("en-US")} tokens (${split.val.length.toLocaleString("en-US")} held out)`],
+      ];
+      const sessionRate = (): number => (trainMs > 0 ? ((step - startStep) * tokensPerStep) / (trainMs / 1000) : 0);
+      const writeChart = async (): Promise<void> => {
+        if (!chartPath) return;
+        await writeFileAtomic(chartPath, renderLossChart({ title: `Pretraining: ${runDir.split("/").pop() ?? runDir}`, history, steps: settings.steps, facts: facts(), tokensPerSecond: sessionRate() }));
       };
-      const { dir } = await writeCheckpoint(runDir, { stateDict: model.stateDict({ copy: false }), optimizer: { tensors: opt.stateTensors(), metadata: opt.stateMetadata() }, state });
-      lastSaved = step;
-      if (options.keepCheckpoints) await pruneCheckpoints(runDir, options.keepCheckpoints);
-      await writeChart();
-      emit({ type: "checkpoint", step, dir });
-      return dir;
-    };
-    const evaluate = (): ValPoint => {
-      const trainLoss = estimateLoss(model, ds, split.train, settings, settings.seed + EVAL_SEED_OFFSET);
-      const valLoss = estimateLoss(model, ds, split.val, settings, settings.seed + EVAL_SEED_OFFSET + 1);
-      const point: ValPoint = { step, loss: valLoss, perplexity: Math.exp(valLoss), trainLoss };
-      history.val.push(point);
-      emit({ type: "eval", step, trainLoss, valLoss, valPerplexity: point.perplexity });
-      return point;
-    };
+      const save = async (): Promise<string> => {
+        const state: TrainState = {
+          format: "strata-train-state",
+          version: 1,
+          step,
+          rng: dataRng.state(),
+          data,
+          lr: history.train[history.train.length - 1]?.lr ?? learningRate(0, settings),
+          history,
+          elapsedMs: elapsedBefore + (performance.now() - t0),
+        };
+        if (gpu) await gpu.downloadInto(model);
+        const { dir } = await writeCheckpoint(runDir, { stateDict: model.stateDict({ copy: false }), optimizer: { tensors: opt.stateTensors(), metadata: opt.stateMetadata() }, state });
+        lastSaved = step;
+        if (options.keepCheckpoints) await pruneCheckpoints(runDir, options.keepCheckpoints);
+        await writeChart();
+        emit({ type: "checkpoint", step, dir });
+        return dir;
+      };
+      const cpuLoss = (b: Batch): number => noGrad(() => model.loss(b.ids, b.targets, b.shape).loss.item());
+      const lossOf = gpu ? (b: Batch) => gpu.loss(b) : cpuLoss;
+      const evaluate = async (): Promise<ValPoint> => {
+        const trainLoss = await estimateLoss(lossOf, ds, split.train, settings, settings.seed + EVAL_SEED_OFFSET);
+        const valLoss = await estimateLoss(lossOf, ds, split.val, settings, settings.seed + EVAL_SEED_OFFSET + 1);
+        const point: ValPoint = { step, loss: valLoss, perplexity: Math.exp(valLoss), trainLoss };
+        history.val.push(point);
+        emit({ type: "eval", step, trainLoss, valLoss, valPerplexity: point.perplexity });
+        return point;
+      };
 
-    let checkpointDir = lastSaved !== null ? join(runDir, "checkpoints", `step-${lastSaved}`) : "";
-    while (step < settings.steps) {
-      await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C (the signal) through between steps
-      if (signal?.aborted) {
-        if (lastSaved !== step) await save();
-        else await writeChart();
-        throw new StrataError("ABORTED", `training stopped at step ${step} of ${settings.steps}; checkpoint step-${step} is saved in ${runDir}`, "continue it with --resume");
+      let checkpointDir = lastSaved !== null ? join(runDir, "checkpoints", `step-${lastSaved}`) : "";
+      while (step < settings.steps) {
+        await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C (the signal) through between steps
+        if (signal?.aborted) {
+          if (lastSaved !== step) await save();
+          else await writeChart();
+          throw new StrataError("ABORTED", `training stopped at step ${step} of ${settings.steps}; checkpoint step-${step} is saved in ${runDir}`, "continue it with --resume");
+        }
+        const ts = performance.now();
+        const lr = learningRate(step, settings);
+        let lossSum = 0;
+        let norm: number;
+        if (gpu) {
+          // The same batches in the same order as the CPU path draws them; one host wait per step.
+          const batches: Batch[] = [];
+          for (let micro = 0; micro < settings.gradAccum; micro++) {
+            batches.push(sampleBatch(ds, split.train, settings.batchSize, settings.blockSize, dataRng));
+            data = { samples: data.samples + settings.batchSize, tokens: data.tokens + settings.batchSize * settings.blockSize };
+          }
+          const r = await gpu.accumulate(batches);
+          for (const l of r.losses) {
+            if (!Number.isFinite(l)) throw diverged(step + 1, "loss", l, history.train, lastSaved);
+            lossSum += l;
+          }
+          norm = r.norm;
+          if (!Number.isFinite(norm)) throw diverged(step + 1, "gradient norm", norm, history.train, lastSaved);
+          gpu.update(lr);
+        } else {
+          opt.zeroGrad();
+          for (let micro = 0; micro < settings.gradAccum; micro++) {
+            const b = sampleBatch(ds, split.train, settings.batchSize, settings.blockSize, dataRng);
+            data = { samples: data.samples + settings.batchSize, tokens: data.tokens + settings.batchSize * settings.blockSize };
+            const { loss } = model.loss(b.ids, b.targets, b.shape);
+            const l = loss.item();
+            if (!Number.isFinite(l)) throw diverged(step + 1, "loss", l, history.train, lastSaved);
+            loss.backward(Float32Array.of(1 / settings.gradAccum));
+            lossSum += l;
+          }
+          norm = clipGradNorm(opt.params.map((p) => p.tensor), settings.gradClip).norm;
+          if (!Number.isFinite(norm)) throw diverged(step + 1, "gradient norm", norm, history.train, lastSaved);
+          opt.step(lr);
+          opt.zeroGrad();
+        }
+        step++;
+        const ms = performance.now() - ts;
+        trainMs += ms;
+        recent.push(ms);
+        if (recent.length > 20) recent.shift();
+        const loss = lossSum / settings.gradAccum;
+        history.train.push({ step, loss, lr });
+        const rate = (recent.length * tokensPerStep) / (recent.reduce((a, b) => a + b, 0) / 1000);
+        emit({ type: "step", step, steps: settings.steps, loss, lr, gradNorm: norm, tokensPerSecond: rate, elapsedMs: performance.now() - t0 });
+        options.onProgress?.({ phase: "train", done: step, total: settings.steps });
+        if (step % settings.evalInterval === 0 || step === settings.steps) await evaluate();
+        if (step % settings.checkpointInterval === 0 || step === settings.steps) checkpointDir = await save();
       }
-      const ts = performance.now();
-      const lr = learningRate(step, settings);
-      opt.zeroGrad();
-      let lossSum = 0;
-      for (let micro = 0; micro < settings.gradAccum; micro++) {
-        const b = sampleBatch(ds, split.train, settings.batchSize, settings.blockSize, dataRng);
-        data = { samples: data.samples + settings.batchSize, tokens: data.tokens + settings.batchSize * settings.blockSize };
-        const { loss } = model.loss(b.ids, b.targets, b.shape);
-        const l = loss.item();
-        if (!Number.isFinite(l)) throw diverged(step + 1, "loss", l, history.train, lastSaved);
-        loss.backward(Float32Array.of(1 / settings.gradAccum));
-        lossSum += l;
-      }
-      const { norm } = clipGradNorm(opt.params.map((p) => p.tensor), settings.gradClip);
-      if (!Number.isFinite(norm)) throw diverged(step + 1, "gradient norm", norm, history.train, lastSaved);
-      opt.step(lr);
-      opt.zeroGrad();
-      step++;
-      const ms = performance.now() - ts;
-      trainMs += ms;
-      recent.push(ms);
-      if (recent.length > 20) recent.shift();
-      const loss = lossSum / settings.gradAccum;
-      history.train.push({ step, loss, lr });
-      const rate = (recent.length * tokensPerStep) / (recent.reduce((a, b) => a + b, 0) / 1000);
-      emit({ type: "step", step, steps: settings.steps, loss, lr, gradNorm: norm, tokensPerSecond: rate, elapsedMs: performance.now() - t0 });
-      options.onProgress?.({ phase: "train", done: step, total: settings.steps });
-      if (step % settings.evalInterval === 0 || step === settings.steps) evaluate();
-      if (step % settings.checkpointInterval === 0 || step === settings.steps) checkpointDir = await save();
+
+      // ---- nothing left to do (resumed at or past the target) still reports the figures
+      let last = history.val[history.val.length - 1];
+      if (!last || last.step !== step) last = await evaluate();
+      if (lastSaved !== step) checkpointDir = await save();
+      else if (chartPath) await writeChart();
+      return {
+        runDir,
+        steps: step,
+        startStep,
+        trainLoss: last.trainLoss ?? Number.NaN,
+        valLoss: last.loss,
+        valPerplexity: last.perplexity,
+        tokensPerSecond: sessionRate(),
+        checkpoint: checkpointDir,
+        chart: chartPath,
+        parameters: memory.parameters,
+        model: config,
+        settings,
+        memory,
+        dataset: { tokens: ds.length, trainTokens: split.train.length, valTokens: split.val.length },
+        elapsedMs: performance.now() - t0,
+      };
+    } finally {
+      gpu?.release();
     }
-
-    // ---- nothing left to do (resumed at or past the target) still reports the figures
-    let last = history.val[history.val.length - 1];
-    if (!last || last.step !== step) last = evaluate();
-    if (lastSaved !== step) checkpointDir = await save();
-    else if (chartPath) await writeChart();
-    return {
-      runDir,
-      steps: step,
-      startStep,
-      trainLoss: last.trainLoss ?? Number.NaN,
-      valLoss: last.loss,
-      valPerplexity: last.perplexity,
-      tokensPerSecond: sessionRate(),
-      checkpoint: checkpointDir,
-      chart: chartPath,
-      parameters: memory.parameters,
-      model: config,
-      settings,
-      memory,
-      dataset: { tokens: ds.length, trainTokens: split.train.length, valTokens: split.val.length },
-      elapsedMs: performance.now() - t0,
-    };
   } finally {
+    gpuCtx?.close();
     ds.close();
   }
 }

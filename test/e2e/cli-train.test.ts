@@ -134,7 +134,7 @@ describe("strata train (CLI)", { skip }, () => {
       ["train", "pretrain", "--data", text, "--out", join(dir, "x")],
       ["train", "pretrain", "--data", text, "--config", "huge", "--out", join(dir, "x")],
       ["train", "pretrain", "--data", text, "--config", "tiny", "--out", join(dir, "x"), "--steps", "abc"],
-      ["train", "pretrain", "--data", text, "--config", "tiny", "--out", join(dir, "x"), "--device", "gpu"],
+      ["train", "pretrain", "--data", text, "--config", "tiny", "--out", join(dir, "x"), "--device", "tpu"], // "gpu" is a device now (test/e2e/cli-gpu.test.ts)
       ["train", "pretrain", "--data", text, "--config", "tiny", "--out", join(dir, "x"), "--tokenizer", "a.json", "--vocab", "300"],
       ["train", "pretrain", "--data", text, "--config", "tiny", "--out", join(dir, "x"), "--lr", "-1"],
       ["train", "tokenizer", "--data", text, "--out", join(dir, "t.json")],

@@ -13,6 +13,7 @@ import type { ProgressListener } from "../../core/events.js";
 import { lmReportInput, publishReport } from "../../eval/published-reports.js";
 import { parseModelRef } from "../../model/ref.js";
 import { createLanguageModel } from "../../model/registry.js";
+import { type DeviceName, parseDevice } from "../../tensor/device.js";
 import { usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parsePositiveInt } from "../options.js";
@@ -25,6 +26,7 @@ interface EvalLmFlags {
   window?: string;
   maxTokens?: string;
   publish?: string;
+  device?: string;
   json?: boolean;
 }
 
@@ -82,6 +84,7 @@ export function registerEvalLm(evalCmd: Command): void {
     .option("--window <n>", `positions per window (default: the model's context, at most ${DEFAULT_WINDOW})`)
     .option("--max-tokens <n>", "score only the first n tokens of the text")
     .option("--publish <data-dir>", "also publish the result into a server's data folder (strata serve --data <dir>)")
+    .option("--device <name>", "where builtin: models run: cpu (default) or gpu (WebGPU; see docs/gpu.md)", "cpu")
     .option("--json", "print one JSON document: {model, data, tokens, loss, perplexity, window, seconds}")
     .addHelpText("after", HELP)
     .action(withCommand(async (flags: EvalLmFlags, ctx: CommandContext) => {
@@ -91,11 +94,13 @@ export function registerEvalLm(evalCmd: Command): void {
       const maxTokens = flags.maxTokens === undefined ? undefined : parsePositiveInt("--max-tokens", flags.maxTokens, 1, Number.MAX_SAFE_INTEGER);
       const ref = parseModelRef(flags.model);
       if (ref.scheme !== "builtin" && ref.scheme !== "gguf") throw usageError(`eval lm needs the model's logits: use a builtin: or gguf: model, not ${ref.scheme}:`, "e.g. --model gguf:./model.gguf");
+      const device = parseDevice(flags.device ?? "cpu");
+      if (device === "gpu" && ref.scheme !== "builtin") throw usageError("--device gpu runs Strata's own engine, for builtin: models; gguf: models run in llama.cpp", "use --model builtin:<run dir or .gguf>, or leave out --device");
       const text = readText(resolve(flags.data));
       const progress = progressDisplay({ quiet: flags.json });
       const started = performance.now();
       const run = ref.scheme === "builtin" ? builtinLoss : llamaCppLoss;
-      const { totals, window: used, windows } = await run(flags.model, text, { window, maxTokens, signal: ctx.signal, onProgress: progress.listener });
+      const { totals, window: used, windows } = await run(flags.model, text, { window, maxTokens, device, signal: ctx.signal, onProgress: progress.listener });
       progress.stop();
       if (totals.tokens === 0) throw new StrataError("EMPTY_FILE", `data file ${flags.data} makes fewer than two tokens`, "use a longer text");
       const loss = totals.nll / totals.tokens;
@@ -115,13 +120,14 @@ export function registerEvalLm(evalCmd: Command): void {
 interface LossOptions {
   window?: number;
   maxTokens?: number;
+  device: DeviceName;
   signal: AbortSignal;
   onProgress: ProgressListener;
 }
 
 async function builtinLoss(refString: string, text: string, o: LossOptions): Promise<{ totals: LossTotals; window: number; windows?: WindowLoss[] }> {
-  const { BuiltinLanguageModel } = await import("../../model/providers/builtin/index.js");
-  const model = await createLanguageModel(refString, providerOptions());
+  const { BuiltinLanguageModel, createBuiltinLanguageModel } = await import("../../model/providers/builtin/index.js");
+  const model = o.device === "gpu" ? await createBuiltinLanguageModel(refString, providerOptions(), { device: "gpu", env: process.env }) : await createLanguageModel(refString, providerOptions());
   try {
     if (!(model instanceof BuiltinLanguageModel)) throw new StrataError("INTERNAL", "builtin: did not give the engine's model", "report this");
     const { window, ...totals } = await model.lossOf(text, { window: o.window ?? DEFAULT_WINDOW, maxTokens: o.maxTokens, signal: o.signal, onProgress: o.onProgress });

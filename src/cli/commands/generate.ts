@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { StrataError } from "../../core/errors.js";
 import { parseModelRef } from "../../model/ref.js";
+import { parseDevice } from "../../tensor/device.js";
 import { createLanguageModel } from "../../model/registry.js";
 import type { ChatMessage, FinishReason, GenerateResult, LanguageModel, SamplingOptions, StreamEvent } from "../../model/types.js";
 import { EXIT, usageError } from "../errors.js";
@@ -28,6 +29,7 @@ interface GenerateFlags {
   seed?: string;
   maxTokens?: string;
   stop: string[];
+  device?: string;
   json?: boolean;
 }
 
@@ -93,6 +95,7 @@ export function registerGenerate(program: Command): void {
     .option("--seed <n>", "seed for sampling (default 0)")
     .option("--max-tokens <n>", "most tokens to generate (default 128)")
     .option("--stop <text>", "stop before this text (repeatable; \\n for a newline)", collect, [])
+    .option("--device <name>", "where builtin: models run: cpu (default) or gpu (WebGPU, KV cache on the GPU; see docs/gpu.md)", "cpu")
     .option("--json", "print one JSON document at the end: {model, prompt, text, finishReason, usage, latencyMs, tokensPerSecond}")
     .addHelpText("after", HELP)
     .action(withCommand(async (promptArg: string, flags: GenerateFlags, ctx: CommandContext) => {
@@ -101,16 +104,24 @@ export function registerGenerate(program: Command): void {
       const sampling = samplingFromFlags(flags);
       const prompt = readPrompt(promptArg);
       const ref = parseModelRef(flags.model);
+      const device = parseDevice(flags.device ?? "cpu");
+      if (device === "gpu" && ref.scheme !== "builtin") throw usageError(`--device gpu runs Strata's own engine, for builtin: models; ${ref.scheme}: models use their own backend`, "use --model builtin:<run dir or .gguf>, or leave out --device");
+      // builtin: models are created here when placed on the GPU (the registry knows no devices).
+      const open = async (): Promise<LanguageModel> => {
+        if (device === "cpu") return createLanguageModel(flags.model!, providerOptions());
+        const { createBuiltinLanguageModel } = await import("../../model/providers/builtin/index.js");
+        return createBuiltinLanguageModel(flags.model!, providerOptions(), { device, env: process.env });
+      };
       const streamOut = !flags.json;
       let events: AsyncIterable<StreamEvent>;
       let close: () => Promise<void>;
       if (flags.chat) {
-        const model = await createLanguageModel(flags.model, providerOptions());
+        const model = await open();
         close = () => model.close();
         const messages: ChatMessage[] = [...(flags.system !== undefined ? [{ role: "system" as const, content: flags.system }] : []), { role: "user", content: prompt }];
         events = model.stream({ messages, ...sampling, signal: ctx.signal });
       } else if (ref.scheme === "builtin") {
-        const model = await createLanguageModel(flags.model, providerOptions());
+        const model = await open();
         close = () => model.close();
         events = completionOf(model, prompt, sampling, ctx.signal);
       } else if (ref.scheme === "gguf") {

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { StrataError } from "../../core/errors.js";
 import type { ProgressEvent } from "../../core/events.js";
-import { setThreads } from "../../tensor/index.js";
+import { parseDevice, setThreads } from "../../tensor/index.js";
 import { type Tokenizer, loadTokenizer, saveTokenizer, trainTokenizer } from "../../tokenizer/index.js";
 import {
   type ModelShape, type Preset, type TrainEvent, type TrainSettings, PRESETS, formatBytes, getPreset, isPresetName, presetParameters, pretrain,
@@ -269,7 +269,7 @@ export function registerTrain(program: Command): void {
     .option("--tokenizer <file.json>", "a tokenizer from `strata train tokenizer` (default: the config's, e.g. raw bytes for tiny)")
     .option("--vocab <n>", "train a BPE tokenizer of this size on --data first (instead of --tokenizer)")
     .option("--seed <n>", "seeds the weights and the batch order (default 1337)")
-    .option("--device <name>", "where to train: cpu (the only device for training today)", "cpu")
+    .option("--device <name>", "where to train: cpu (default) or gpu (WebGPU: Vulkan on Linux, Metal on macOS; see docs/gpu.md)", "cpu")
     .option("--threads <n>", "CPU threads for the math kernels (default: all cores)")
     .option("--batch <n>", "sequences per micro-batch")
     .option("--block <n>", "tokens per sequence")
@@ -286,7 +286,7 @@ export function registerTrain(program: Command): void {
     )
     .action(withCommand(async (flags: PretrainFlags, ctx: CommandContext) => {
       if (!flags.out) throw usageError("--out <dir> is required", "name the run directory, e.g. --out runs/tiny");
-      if (flags.device !== undefined && flags.device !== "cpu") throw usageError(`--device ${flags.device} is not supported for training`, "use --device cpu");
+      const device = parseDevice(flags.device ?? "cpu");
       if (flags.tokenizer && flags.vocab) throw usageError("--tokenizer and --vocab exclude each other", "give a trained tokenizer, or a size to train one");
       if (flags.resume && (flags.tokenizer || flags.vocab)) throw usageError("a resumed run keeps its tokenizer", "leave out --tokenizer and --vocab with --resume");
       if (!flags.resume && !flags.config) throw usageError("--config <preset|file.json> is required for a new run", "e.g. --config tiny");
@@ -345,6 +345,8 @@ export function registerTrain(program: Command): void {
           train: trainSettings,
           resume: Boolean(flags.resume),
           ...(memoryLimitBytes !== undefined ? { memoryLimitBytes } : {}),
+          device,
+          gpu: { env: process.env },
           signal: ctx.signal,
           onEvent: display.onEvent,
           onProgress: display.onProgress,

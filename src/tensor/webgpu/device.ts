@@ -9,7 +9,7 @@
 import { StrataError } from "../../core/errors.js";
 import { BufferPool, type GpuBuffer, Usage } from "./buffer-pool.js";
 import { CommandBatch } from "./command-batch.js";
-import type { KernelCall, Runner } from "./kernel-call.js";
+import type { HostRunner, KernelCall } from "./kernel-call.js";
 import { PipelineCache } from "./pipeline-cache.js";
 
 export interface OpenGpuOptions {
@@ -85,7 +85,7 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuDevice> 
 }
 
 /** A WebGPU device running Strata's kernels. Buffers hold 4-byte elements. */
-export class GpuDevice implements Runner<GpuBuffer> {
+export class GpuDevice implements HostRunner<GpuBuffer> {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   private readonly batch: CommandBatch;

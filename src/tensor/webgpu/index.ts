@@ -4,9 +4,10 @@
 
 export { type GpuInfo, GpuDevice, type OpenGpuOptions, openGpu } from "./device.js";
 export { type GpuBuffer, BufferPool, bucketBytes } from "./buffer-pool.js";
-export { type KernelCall, type Runner, grid } from "./kernel-call.js";
+export { type HostRunner, type KernelCall, type Runner, grid } from "./kernel-call.js";
 export { DEFAULT_TILE, type GemmArgs, type MatmulTile, checkTile, matmulCall, matmulShader } from "./kernels/matmul.js";
 export { accumulate, add, fill, scale } from "./kernels/elementwise.js";
+export { copy } from "./kernels/copy.js";
 export { swigluBackward, swigluForward } from "./kernels/swiglu.js";
 export { rope, ropeTables } from "./kernels/rope.js";
 export { rmsNormBackward, rmsNormForward } from "./kernels/rmsnorm.js";

@@ -48,3 +48,16 @@ export const gridBuiltins = "@builtin(workgroup_id) wid: vec3<u32>, @builtin(num
 export function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
 }
+
+/**
+ * A runner the host can also move data through: the real device, or the interpreter in the tests.
+ * `download` is the one point where the host waits for the GPU.
+ */
+export interface HostRunner<B> extends Runner<B> {
+  /** A new buffer holding `values` (integers keep their bit pattern). */
+  upload(values: Float32Array | Int32Array): B;
+  /** Overwrites the first values.length elements of `buffer`. */
+  write(buffer: B, values: Float32Array | Int32Array): void;
+  /** The first `elements` values of `buffer`, as float32. */
+  download(buffer: B, elements: number): Promise<Float32Array>;
+}

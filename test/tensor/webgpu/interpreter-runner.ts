@@ -4,7 +4,7 @@
 // bytes). Slow: keep shapes small.
 // @ts-expect-error the package ships types for its main entry only; the ESM build has the same API
 import { detectRaces } from "wgsl_reflect/wgsl_reflect.module.js";
-import type { KernelCall, Runner } from "../../../src/tensor/webgpu/kernel-call.js";
+import type { HostRunner, KernelCall } from "../../../src/tensor/webgpu/kernel-call.js";
 
 export interface InterpreterLog {
   label: string;
@@ -12,8 +12,11 @@ export interface InterpreterLog {
   errors: string[];
 }
 
-export class InterpreterRunner implements Runner<Float32Array> {
+export class InterpreterRunner implements HostRunner<Float32Array> {
   readonly log: InterpreterLog[] = [];
+  /** Dispatches run, and by label (for the tests' reports). */
+  dispatches = 0;
+  readonly byLabel = new Map<string, number>();
 
   alloc(elements: number): Float32Array {
     // Filled with NaN so a kernel that reads before writing shows up in the results.
@@ -27,7 +30,22 @@ export class InterpreterRunner implements Runner<Float32Array> {
     call.storage.forEach((b, i) => (bindings[String(i)] = b));
     if (call.params) bindings[String(call.storage.length)] = new Uint8Array(call.params);
     const r = detectRaces(call.code, call.entry, [...call.groups], { 0: bindings });
-    this.log.push({ label: call.label, races: r.races.length, errors: r.errors });
+    this.dispatches++;
+    this.byLabel.set(call.label, (this.byLabel.get(call.label) ?? 0) + 1);
+    if (r.races.length > 0 || r.errors.length > 0) this.log.push({ label: call.label, races: r.races.length, errors: r.errors });
+  }
+
+  upload(values: Float32Array | Int32Array): Float32Array {
+    return values instanceof Int32Array ? intBuffer(values) : Float32Array.from(values);
+  }
+
+  write(buffer: Float32Array, values: Float32Array | Int32Array): void {
+    if (values instanceof Int32Array) new Int32Array(buffer.buffer, buffer.byteOffset, values.length).set(values);
+    else buffer.set(values);
+  }
+
+  async download(buffer: Float32Array, elements: number): Promise<Float32Array> {
+    return Float32Array.from(buffer.subarray(0, elements));
   }
 
   /** Every call so far ran without races or interpreter errors; returns a message otherwise. */

@@ -20,6 +20,7 @@ import { clipGradNorm as cpuClip } from "../../../src/train/clip.js";
 import type { Runner } from "../../../src/tensor/webgpu/kernel-call.js";
 import { type MatmulTile, matmulCall } from "../../../src/tensor/webgpu/kernels/matmul.js";
 import { accumulate, add, fill, scale } from "../../../src/tensor/webgpu/kernels/elementwise.js";
+import { copy } from "../../../src/tensor/webgpu/kernels/copy.js";
 import { swigluBackward, swigluForward } from "../../../src/tensor/webgpu/kernels/swiglu.js";
 import { rope, ropeTables } from "../../../src/tensor/webgpu/kernels/rope.js";
 import { rmsNormBackward, rmsNormForward } from "../../../src/tensor/webgpu/kernels/rmsnorm.js";
@@ -115,6 +116,17 @@ export const cases: Record<string, Case> = {
       const F = h.r.alloc(n);
       fill(h.r, F, n, 3);
       assertClose("fill", await h.get(F, n), new Float32Array(n).fill(3), 0);
+    }
+  },
+
+  async copy(h, rng) {
+    for (const [n, srcOff, dstOff] of [[1, 0, 0], [7, 3, 5], [300, 11, 0]] as const) {
+      const src = normal(rng, n + srcOff);
+      const dst0 = normal(rng, n + dstOff + 2);
+      const want = Float32Array.from(dst0);
+      want.set(src.subarray(srcOff, srcOff + n), dstOff);
+      const got = await h.get(copy(h.r, h.put(src), srcOff, h.put(dst0), dstOff, n), want.length);
+      h.record("copy", assertClose(`copy ${n} from ${srcOff} to ${dstOff}`, got, want, 0));
     }
   },
 

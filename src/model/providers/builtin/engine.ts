@@ -14,7 +14,21 @@ export interface LossTotals {
   nll: number;
 }
 
-export class LlamaInference {
+/**
+ * What the provider drives: LlamaInference here (CPU) or GpuLlamaInference (gpu-engine.ts), whose
+ * calls resolve once the GPU's logits are read back.
+ */
+export interface InferenceEngine {
+  readonly contextLength: number;
+  readonly cachedLength: number;
+  readonly vocab: number;
+  prefill(ids: readonly number[]): Float32Array | Promise<Float32Array>;
+  step(id: number): Float32Array | Promise<Float32Array>;
+  loss(ids: readonly number[], options?: { window?: number; signal?: AbortSignal; onProgress?: ProgressListener }): Promise<LossTotals>;
+  release(): void;
+}
+
+export class LlamaInference implements InferenceEngine {
   readonly model: Llama;
   /** Positions the KV caches hold: the longest prompt plus generation. */
   readonly contextLength: number;

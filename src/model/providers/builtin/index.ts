@@ -1,18 +1,22 @@
 // The builtin: provider — Strata's own engine behind the LanguageModel interface. References:
-//   builtin:<run dir>[#step=N&ctx=N&threads=N]   a training run's newest checkpoint (or step N)
-//   builtin:<file.gguf>[#ctx=N&threads=N]        a llama-architecture GGUF, dequantized to float32
+//   builtin:<run dir>[#step=N&ctx=N&threads=N&device=gpu]   a training run's newest checkpoint (or step N)
+//   builtin:<file.gguf>[#ctx=N&threads=N&device=gpu]        a llama-architecture GGUF, dequantized to float32
 // `threads` (or ProviderOptions.threads) sets the native fast path's thread count, which is
-// process-wide. The registry imports this module only when a builtin: reference is used.
+// process-wide. `device=gpu` (or the `gpu` argument of createBuiltinLanguageModel, which the CLI's
+// --device fills) runs generation and scoring on the GPU (WebGPU; gpu-engine.ts, loaded only then).
+// The registry imports this module only when a builtin: reference is used.
 import { z } from "zod";
 import { StrataError } from "../../../core/errors.js";
-import { setThreads } from "../../../tensor/index.js";
+import { type DeviceName, setThreads } from "../../../tensor/index.js";
+import type { GpuOptions } from "../../../train/gpu/context.js";
 import { parseModelRef, type ModelRef } from "../../ref.js";
 import type { EmbeddingModel, ProviderOptions } from "../../types.js";
-import { BuiltinLanguageModel } from "./language-model.js";
+import { BuiltinLanguageModel, DEFAULT_MAX_CONTEXT } from "./language-model.js";
+import type { InferenceEngine } from "./engine.js";
 import { loadBuiltinParts } from "./load.js";
 
 export { BuiltinLanguageModel, DEFAULT_MAX_CONTEXT, type BuiltinModelOptions, type CompletionRequest } from "./language-model.js";
-export { LlamaInference, type LossTotals } from "./engine.js";
+export { type InferenceEngine, LlamaInference, type LossTotals } from "./engine.js";
 export { loadBuiltinParts, llamaFromStateDict, type BuiltinModelParts } from "./load.js";
 
 const wholeNumber = (min: number) =>
@@ -22,7 +26,7 @@ const wholeNumber = (min: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= 1 << 24, `must be a whole number from ${min}`);
 
-const RefOptions = z.object({ step: wholeNumber(0).optional(), ctx: wholeNumber(1).optional(), threads: wholeNumber(1).optional() }).strict();
+const RefOptions = z.object({ step: wholeNumber(0).optional(), ctx: wholeNumber(1).optional(), threads: wholeNumber(1).optional(), device: z.enum(["cpu", "gpu"]).optional() }).strict();
 const EXAMPLE = "builtin:./runs/tiny#step=2000&ctx=256&threads=2";
 
 export interface BuiltinRefSettings {
@@ -30,6 +34,7 @@ export interface BuiltinRefSettings {
   step?: number;
   contextSize?: number;
   threads?: number;
+  device?: DeviceName;
 }
 
 export function resolveBuiltinRef(refOrString: ModelRef | string, opts: ProviderOptions = {}): BuiltinRefSettings {
@@ -38,19 +43,38 @@ export function resolveBuiltinRef(refOrString: ModelRef | string, opts: Provider
   const parsed = RefOptions.safeParse(ref.options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    if (issue.code === "unrecognized_keys") throw new StrataError("USAGE", `unknown option "${issue.keys.join('", "')}" in "${ref.raw}"`, `builtin: references take step, ctx, threads, e.g. ${EXAMPLE}`);
+    if (issue.code === "unrecognized_keys") throw new StrataError("USAGE", `unknown option "${issue.keys.join('", "')}" in "${ref.raw}"`, `builtin: references take step, ctx, threads, device, e.g. ${EXAMPLE}`);
     throw new StrataError("USAGE", `option "${issue.path.join(".")}" in "${ref.raw}" ${issue.message}`, `e.g. ${EXAMPLE}`);
   }
   const o = parsed.data;
-  return { ref, step: o.step, contextSize: o.ctx ?? opts.contextSize, threads: o.threads ?? opts.threads };
+  return { ref, step: o.step, contextSize: o.ctx ?? opts.contextSize, threads: o.threads ?? opts.threads, device: o.device };
 }
 
-/** Creates the language model a builtin: reference names (loads the weights now). */
-export async function createBuiltinLanguageModel(ref: ModelRef | string, opts: ProviderOptions = {}): Promise<BuiltinLanguageModel> {
+/** Where the model runs: `device` overrides the reference's own `#device=`; `open`/`env` as in GpuOptions. */
+export interface BuiltinDeviceOptions extends GpuOptions {
+  device?: DeviceName;
+}
+
+/** Creates the language model a builtin: reference names (loads the weights now; on the GPU, uploads them). */
+export async function createBuiltinLanguageModel(ref: ModelRef | string, opts: ProviderOptions = {}, placement: BuiltinDeviceOptions = {}): Promise<BuiltinLanguageModel> {
   const s = resolveBuiltinRef(ref, opts);
   if (s.threads !== undefined) setThreads(s.threads);
+  const device = placement.device ?? s.device ?? "cpu";
   const parts = await loadBuiltinParts(s.ref.target, s.step === undefined ? {} : { step: s.step });
-  return new BuiltinLanguageModel(parts.model, parts.tokenizer, { id: s.ref.raw, name: parts.name, contextSize: s.contextSize, prices: opts.prices });
+  const contextSize = Math.min(s.contextSize ?? Math.min(parts.model.config.maxSeq, DEFAULT_MAX_CONTEXT), parts.model.config.maxSeq);
+  let engine: InferenceEngine | undefined;
+  if (device === "gpu") {
+    const [{ checkGpuSupport, gpuOpener }, { GpuLlamaInference }] = await Promise.all([import("../../../train/gpu/index.js"), import("./gpu-engine.js")]);
+    checkGpuSupport(parts.model.config);
+    const ctx = await gpuOpener(placement)();
+    try {
+      engine = new GpuLlamaInference(parts.model, ctx, { contextLength: contextSize, ownsContext: true });
+    } catch (e) {
+      ctx.close();
+      throw e;
+    }
+  }
+  return new BuiltinLanguageModel(parts.model, parts.tokenizer, { id: s.ref.raw, name: parts.name, contextSize, prices: opts.prices, engine });
 }
 
 /** builtin: models have no embedding endpoint yet. */

@@ -28,7 +28,7 @@ import type { Tokenizer } from "../../../tokenizer/index.js";
 import { Sampler, StopSequenceMatcher } from "../../sampling.js";
 import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelPrice, SamplingOptions, StreamEvent } from "../../types.js";
 import { priceFor, withCost } from "../../usage.js";
-import { LlamaInference, type LossTotals } from "./engine.js";
+import { type InferenceEngine, LlamaInference, type LossTotals } from "./engine.js";
 import type { Llama } from "../../../nn/index.js";
 
 export interface BuiltinModelOptions {
@@ -40,6 +40,8 @@ export interface BuiltinModelOptions {
   contextSize?: number;
   /** Price table (by id or name), for usage cost. */
   prices?: Record<string, ModelPrice>;
+  /** Runs generation and scoring instead of the CPU engine (the GPU's, see gpu-engine.ts); released on close. */
+  engine?: InferenceEngine;
 }
 
 /** A raw-text continuation request: no chat template. */
@@ -58,7 +60,10 @@ export class BuiltinLanguageModel implements LanguageModel {
   readonly id: string;
   readonly contextLength: number;
   readonly tokenizer: Tokenizer;
+  /** The CPU engine (the reference; idle when another engine runs the requests). */
   readonly engine: LlamaInference;
+  /** The engine that runs requests: `engine`, or the one given in the options. */
+  readonly active: InferenceEngine;
   private readonly name: string;
   private readonly price?: ModelPrice;
   private readonly endIds: ReadonlySet<number>;
@@ -74,7 +79,8 @@ export class BuiltinLanguageModel implements LanguageModel {
     this.id = options.id ?? `builtin:${this.name}`;
     this.tokenizer = tokenizer;
     this.engine = new LlamaInference(model, { contextLength: options.contextSize ?? Math.min(model.config.maxSeq, DEFAULT_MAX_CONTEXT) });
-    this.contextLength = this.engine.contextLength;
+    this.active = options.engine ?? this.engine;
+    this.contextLength = this.active.contextLength;
     this.price = priceFor(options.prices, this.id) ?? priceFor(options.prices, this.name);
     this.endIds = new Set([tokenizer.eosId, tokenizer.imEndId]);
   }
@@ -130,7 +136,7 @@ export class BuiltinLanguageModel implements LanguageModel {
     const all = this.tokenizer.encode(text, { addBos: this.tokenizer.addBosToken });
     const ids = options.maxTokens === undefined ? all : all.slice(0, options.maxTokens);
     const window = Math.min(options.window ?? this.contextLength, this.engine.model.config.maxSeq);
-    const totals = await this.exclusive(() => this.engine.loss(ids, { window, signal: options.signal, onProgress: options.onProgress }));
+    const totals = await this.exclusive(() => this.active.loss(ids, { window, signal: options.signal, onProgress: options.onProgress }));
     return { ...totals, window };
   }
 
@@ -140,6 +146,7 @@ export class BuiltinLanguageModel implements LanguageModel {
     this.closing.abort();
     await this.turn.catch(() => {});
     this.engine.release();
+    if (this.active !== this.engine) this.active.release();
   }
 
   /** Runs `fn` when no other request is running. */
@@ -196,7 +203,7 @@ export class BuiltinLanguageModel implements LanguageModel {
     let text = "";
     let outputTokens = 0;
     let finish: FinishReason = "length";
-    let logits = this.engine.prefill(ids.length < ctx ? ids : ids.slice(-keep));
+    let logits = await this.active.prefill(ids.length < ctx ? ids : ids.slice(-keep));
     for (;;) {
       if (signal?.aborted || this.closing.signal.aborted) {
         finish = "aborted";
@@ -219,7 +226,7 @@ export class BuiltinLanguageModel implements LanguageModel {
         break;
       }
       if (outputTokens >= maxTokens) break;
-      logits = this.engine.cachedLength < ctx ? this.engine.step(id) : this.engine.prefill(history.slice(-keep));
+      logits = this.active.cachedLength < ctx ? await this.active.step(id) : await this.active.prefill(history.slice(-keep));
       await new Promise<void>((r) => setImmediate(r));
     }
     if (!stops.stopped) {

@@ -1,0 +1,133 @@
+// Inference on the GPU for the builtin: provider: the same interface as LlamaInference (engine.ts)
+// over the GPU llama forward (src/train/gpu/forward.ts). Weights are uploaded once; the KV cache is
+// a pair of GPU buffers per layer ([context, kvHeads, headDim]), so generating a token runs only
+// that token through the model and reads back one row of logits — the only transfer per token.
+// Loaded on demand (dynamic import) when a model is opened with device "gpu".
+import { StrataError, throwIfAborted } from "../../../core/errors.js";
+import type { ProgressListener } from "../../../core/events.js";
+import type { Llama } from "../../../nn/llama.js";
+import { countTargets, crossEntropyForward } from "../../../tensor/webgpu/kernels/cross-entropy.js";
+import type { GpuContext } from "../../../train/gpu/context.js";
+import { type GpuKvCache, type GpuModel, forward, gpuModel, newKvCache, releaseKvCache, releaseModel } from "../../../train/gpu/forward.js";
+import { ScopedRunner } from "../../../train/gpu/scope.js";
+import { GpuWeights } from "../../../train/gpu/weights.js";
+import type { InferenceEngine, LossTotals } from "./engine.js";
+
+export class GpuLlamaInference<B> implements InferenceEngine {
+  readonly device = "gpu";
+  readonly contextLength: number;
+  readonly vocab: number;
+  private readonly model: GpuModel<B>;
+  private cache: GpuKvCache<B> | null = null;
+  private cached: number[] = [];
+
+  /** Uploads the model's weights; `ownsContext`: release() also closes the GPU. */
+  constructor(cpuModel: Llama, private readonly ctx: GpuContext<B>, options: { contextLength: number; ownsContext?: boolean }) {
+    this.vocab = cpuModel.config.vocab;
+    this.contextLength = Math.min(options.contextLength, cpuModel.config.maxSeq);
+    this.model = gpuModel(ctx.runner, new GpuWeights(ctx.runner, cpuModel.config, cpuModel), ctx.tuning);
+    this.ownsContext = options.ownsContext ?? false;
+  }
+
+  private readonly ownsContext: boolean;
+
+  get cachedLength(): number {
+    return this.cached.length;
+  }
+
+  async prefill(ids: readonly number[]): Promise<Float32Array> {
+    if (ids.length === 0) throw new StrataError("USAGE", "the prompt has no tokens", "give the model some text (a BOS token counts)");
+    if (ids.length > this.contextLength) {
+      throw new StrataError("CONTEXT_OVERFLOW", `the prompt is ${ids.length} tokens but the context holds ${this.contextLength}`, "shorten the prompt, or load the model with a larger context (#ctx=…, up to the model's maximum)");
+    }
+    let common = 0;
+    const limit = Math.min(this.cached.length, ids.length - 1);
+    while (common < limit && this.cached[common] === ids[common]) common++;
+    this.cached.length = common; // later positions of the cache are overwritten as they are run again
+    if (this.cache) this.cache.length = common;
+    return this.run(ids.slice(common));
+  }
+
+  async step(id: number): Promise<Float32Array> {
+    if (this.cached.length >= this.contextLength) {
+      throw new StrataError("CONTEXT_OVERFLOW", `the sequence reached the context length ${this.contextLength}`, "ask for fewer tokens, or load the model with a larger context");
+    }
+    return this.run([id]);
+  }
+
+  reset(): void {
+    this.cached = [];
+    if (this.cache) this.cache.length = 0;
+  }
+
+  /** Logits at every position of `ids` in one pass without the cache: [T·V]. */
+  async logitsAll(ids: readonly number[]): Promise<Float32Array> {
+    this.checkIds(ids);
+    const scope = new ScopedRunner(this.ctx.runner);
+    try {
+      const f = forward(this.model, scope, Int32Array.from(ids), [1, ids.length]);
+      return await this.ctx.runner.download(f.logits, ids.length * this.vocab);
+    } finally {
+      scope.releaseAll();
+    }
+  }
+
+  /** Windowed next-token cross-entropy, as LlamaInference.loss (one read-back per window). */
+  async loss(ids: readonly number[], options: { window?: number; signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<LossTotals> {
+    this.checkIds(ids);
+    const window = Math.min(options.window ?? this.contextLength, this.model.weights.config.maxSeq);
+    if (!Number.isInteger(window) || window < 1) throw new StrataError("USAGE", `window must be a whole number ≥ 1, got ${window}`, "e.g. 256");
+    const total = Math.max(0, ids.length - 1);
+    const r = this.ctx.runner;
+    let nll = 0;
+    let done = 0;
+    for (let start = 0; start < total; start += window) {
+      throwIfAborted(options.signal);
+      const end = Math.min(start + window, total);
+      const input = Int32Array.from(ids.slice(start, end));
+      const targets = Int32Array.from(ids.slice(start + 1, end + 1));
+      const scope = new ScopedRunner(r);
+      try {
+        const f = forward(this.model, scope, input, [1, input.length]);
+        const t = scope.track(r.upload(targets));
+        const { loss } = crossEntropyForward(scope, f.logits, t, f.rows, this.vocab, -100, countTargets(targets, -100), this.ctx.tuning.rowWg);
+        nll += (await r.download(loss, 1))[0]! * targets.length;
+      } finally {
+        scope.releaseAll();
+      }
+      done += targets.length;
+      options.onProgress?.({ phase: "eval-lm", done, total });
+    }
+    return { tokens: done, nll };
+  }
+
+  release(): void {
+    if (this.cache) releaseKvCache(this.model, this.cache);
+    this.cache = null;
+    this.cached = [];
+    releaseModel(this.model);
+    if (this.ownsContext) this.ctx.close();
+  }
+
+  private checkIds(ids: readonly number[]): void {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocab) throw new StrataError("USAGE", `token id ${id} is outside the model's vocabulary (0–${this.vocab - 1})`, "use ids from the model's own tokenizer");
+    }
+  }
+
+  private async run(ids: readonly number[]): Promise<Float32Array> {
+    this.checkIds(ids);
+    this.cache ??= newKvCache(this.model, this.contextLength);
+    const scope = new ScopedRunner(this.ctx.runner);
+    try {
+      const f = forward(this.model, scope, Int32Array.from(ids), [1, ids.length], { cache: this.cache, lastOnly: true });
+      this.cached.push(...ids);
+      return await this.ctx.runner.download(f.logits, this.vocab);
+    } catch (e) {
+      this.reset();
+      throw e;
+    } finally {
+      scope.releaseAll();
+    }
+  }
+}
