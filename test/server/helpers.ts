@@ -123,10 +123,10 @@ export async function startScriptedUpstream(): Promise<OpenAiServer> {
         // Agent runs: "search: <q>" / "ask: <q>" call the knowledge tools, and a tool result is
         // echoed back whole — the worst case for leaks, a model repeating everything it was shown.
         const messages = req.body.messages ?? [];
-        const toolResult = [...messages].reverse().find((m) => m.role === "tool");
-        if (toolResult) return replyText(`Tool said: ${String(toolResult.content)}`)(req, res, n);
-        const goal = String(messages.find((m) => m.role === "user")?.content ?? "");
         const names = new Set((req.body.tools ?? []).map((t) => t.function.name));
+        const toolResult = [...messages].reverse().find((m) => m.role === "tool");
+        if (toolResult && (names.has("kb_search") || names.has("kb_ask"))) return replyText(`Tool said: ${String(toolResult.content)}`)(req, res, n);
+        const goal = String(messages.find((m) => m.role === "user")?.content ?? "");
         const search = /^search: (.+)$/m.exec(goal);
         if (search && names.has("kb_search")) return replyToolCall("kb_search", { query: search[1] })(req, res, n);
         const ask = /^ask: (.+)$/m.exec(goal);

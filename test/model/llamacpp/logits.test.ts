@@ -72,9 +72,10 @@ test("K-quant embeddings: llama.cpp's rows equal Strata's Q4_K and Q6_K dequanti
 });
 
 test("F16, Q8_0 and Q4_0 weights: close to the reference of their dequantized weights", async () => {
-  // Measured: F16 1.9e-3, Q8_0 1.2e-2, Q4_0 4.3e-2 (logits span ±4); without emulating the activation
-  // rounding the errors are 2–6× larger. A wrong block layout would be off by whole units.
-  for (const [weightType, activations, bound] of [["F16", "F16", 4e-3], ["Q8_0", "Q8_0", 0.03], ["Q4_0", "Q8_0", 0.1]] as const) {
+  // Measured: F16 1.9e-3 (4.7e-3 on another CPU: llama.cpp picks its SIMD path, and with it the
+  // summation order, by CPU), Q8_0 1.2e-2, Q4_0 4.3e-2 (logits span ±4); without emulating the
+  // activation rounding the errors are 2–6× larger. A wrong block layout would be off by whole units.
+  for (const [weightType, activations, bound] of [["F16", "F16", 1e-2], ["Q8_0", "Q8_0", 0.03], ["Q4_0", "Q8_0", 0.1]] as const) {
     const model = await tiny(`q-${weightType}`, { weightType, seed: 5 });
     const { error } = await maxLogitError(model, { activations });
     assert.ok(error < bound, `${weightType}: max logit error ${error}`);

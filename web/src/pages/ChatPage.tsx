@@ -59,6 +59,9 @@ export function ChatPage() {
   const lastStreamed = turns.at(-1)?.streamed;
   const lastStatus = turns.at(-1)?.status;
   useEffect(() => {
+    // Not on an empty chat: Chromium moves the Tab starting point to what scrollIntoView reveals,
+    // so a fresh page's first Tab would skip the skip link and land in the question box.
+    if (turns.length === 0) return;
     endRef.current?.scrollIntoView({ block: "nearest" });
   }, [turns.length, lastStreamed, lastStatus]);
 
