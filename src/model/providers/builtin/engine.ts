@@ -6,6 +6,7 @@ import { StrataError, throwIfAborted } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
 import type { Llama } from "../../../nn/llama.js";
 import { type KVCache, crossEntropy, noGrad } from "../../../tensor/index.js";
+import { reusablePrefix } from "./prompt-prefix.js";
 
 export interface LossTotals {
   /** Tokens predicted (scored). */
@@ -58,14 +59,7 @@ export class LlamaInference implements InferenceEngine {
    * rest run through the model in one pass.
    */
   prefill(ids: readonly number[]): Float32Array {
-    if (ids.length === 0) throw new StrataError("USAGE", "the prompt has no tokens", "give the model some text (a BOS token counts)");
-    if (ids.length > this.contextLength) {
-      throw new StrataError("CONTEXT_OVERFLOW", `the prompt is ${ids.length} tokens but the context holds ${this.contextLength}`, "shorten the prompt, or load the model with a larger context (#ctx=…, up to the model's maximum)");
-    }
-    // Keep at least one position to run, so there are logits to return.
-    let common = 0;
-    const limit = Math.min(this.cached.length, ids.length - 1);
-    while (common < limit && this.cached[common] === ids[common]) common++;
+    const common = reusablePrefix(this.cached, ids, this.contextLength);
     this.rewind(common);
     return this.run(ids.slice(common));
   }

@@ -12,6 +12,7 @@ import { type GpuKvCache, type GpuModel, forward, gpuModel, newKvCache, releaseK
 import { ScopedRunner } from "../../../train/gpu/scope.js";
 import { GpuWeights } from "../../../train/gpu/weights.js";
 import type { InferenceEngine, LossTotals } from "./engine.js";
+import { reusablePrefix } from "./prompt-prefix.js";
 
 export class GpuLlamaInference<B> implements InferenceEngine {
   readonly device = "gpu";
@@ -36,13 +37,7 @@ export class GpuLlamaInference<B> implements InferenceEngine {
   }
 
   async prefill(ids: readonly number[]): Promise<Float32Array> {
-    if (ids.length === 0) throw new StrataError("USAGE", "the prompt has no tokens", "give the model some text (a BOS token counts)");
-    if (ids.length > this.contextLength) {
-      throw new StrataError("CONTEXT_OVERFLOW", `the prompt is ${ids.length} tokens but the context holds ${this.contextLength}`, "shorten the prompt, or load the model with a larger context (#ctx=…, up to the model's maximum)");
-    }
-    let common = 0;
-    const limit = Math.min(this.cached.length, ids.length - 1);
-    while (common < limit && this.cached[common] === ids[common]) common++;
+    const common = reusablePrefix(this.cached, ids, this.contextLength);
     this.cached.length = common; // later positions of the cache are overwritten as they are run again
     if (this.cache) this.cache.length = common;
     return this.run(ids.slice(common));
