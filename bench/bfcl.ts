@@ -8,47 +8,25 @@
 //
 // Data: ../shared/data/bfcl (see its README). Each question is sent once with its function(s) as
 // tools (native tool calls; --tool-mode json asks for the agent runtime's JSON-schema-constrained
-// action instead), temperature 0; the first call is compared with the accepted answers the way
-// BFCL's AST checker does: the function name; every required parameter present; no unknown
-// parameter; each value of the documented type (an integer is accepted for a float) and equal to
-// one of the accepted values — strings compared after BFCL's normalisation (lower case, spaces and
-// , . / - _ * ^ removed), lists element by element, dicts key by key; a parameter whose accepted
-// values include "" may be left out. Function names with dots are sent with underscores (providers
-// reject dots) and mapped back.
+// action instead), temperature 0; the first call is scored by the AST checker in
+// src/eval/function-calling.ts (as BFCL's own does it). Function names with dots are sent with
+// underscores (providers reject dots) and mapped back.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { jsonActionSchema, parseJsonAction } from "../src/agents/loop/agent.js";
 import { defineJsonSchemaTool, ToolBox } from "../src/agents/tools/tool.js";
+import { checkCall, oracleCall, safeName, type BfclFunction, type BfclParam, type FunctionCallVerdict, type GroundTruth } from "../src/eval/function-calling.js";
 import { createLanguageModel } from "../src/model/registry.js";
 import type { JsonSchema, LanguageModel, ToolCall, ToolDefinition } from "../src/model/types.js";
 import { commandLine, describeMachine, fmt, machineInfo, note, printTable, repoRoot, writeJson } from "./lib.js";
-
-export interface BfclFunction {
-  name: string;
-  description: string;
-  parameters: { type: string; properties: Record<string, BfclParam>; required?: string[] };
-}
-
-export interface BfclParam {
-  type: string;
-  description?: string;
-  enum?: unknown[];
-  items?: BfclParam;
-  properties?: Record<string, BfclParam>;
-  required?: string[];
-  [key: string]: unknown;
-}
 
 export interface BfclItem {
   id: string;
   question: Array<Array<{ role: string; content: string }>>;
   function: BfclFunction[];
 }
-
-/** Per function name, per parameter: the accepted values ("" = may be omitted). */
-export type GroundTruth = Array<Record<string, Record<string, unknown[]>>>;
 
 export type Category = "simple" | "multiple";
 const FILES: Record<Category, string> = { simple: "BFCL_v4_simple_python.json", multiple: "BFCL_v4_multiple.json" };
@@ -72,11 +50,6 @@ export function loadCategory(dir: string, category: Category): Array<{ item: Bfc
 
 // ---------- schema conversion ----------
 
-/** A provider-safe function name, and the way back. */
-export function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
-}
-
 const TYPE_MAP: Record<string, string> = { dict: "object", float: "number", tuple: "array", integer: "integer", boolean: "boolean", string: "string", array: "array" };
 
 /** BFCL's Python-flavoured parameter docs as JSON Schema. */
@@ -96,102 +69,6 @@ export function toJsonSchema(p: BfclParam): JsonSchema {
 
 export function toToolDefinition(f: BfclFunction): ToolDefinition {
   return { name: safeName(f.name), description: f.description, parameters: toJsonSchema({ ...f.parameters, type: "dict" }) };
-}
-
-// ---------- the AST checker ----------
-
-export type Verdict = { ok: true } | { ok: false; kind: "no_call" | "wrong_function" | "missing_param" | "unexpected_param" | "wrong_type" | "wrong_value"; detail: string };
-
-/** BFCL's string normalisation. */
-export function standardize(s: string): string {
-  return s.replace(/[ ,./\-_*^]/g, "").toLowerCase().replace(/'/g, '"');
-}
-
-function typeOk(value: unknown, type: string): boolean {
-  switch (type) {
-    case "integer":
-      return typeof value === "number" && Number.isInteger(value);
-    case "float":
-      return typeof value === "number";
-    case "string":
-      return typeof value === "string";
-    case "boolean":
-      return typeof value === "boolean";
-    case "array":
-    case "tuple":
-      return Array.isArray(value);
-    case "dict":
-      return typeof value === "object" && value !== null && !Array.isArray(value);
-    default:
-      return true;
-  }
-}
-
-function equalValue(value: unknown, accepted: unknown): boolean {
-  if (typeof value === "string" && typeof accepted === "string") return standardize(value) === standardize(accepted);
-  if (typeof value === "number" && typeof accepted === "number") return value === accepted;
-  if (Array.isArray(value) && Array.isArray(accepted)) return value.length === accepted.length && value.every((v, i) => equalValue(v, accepted[i]));
-  if (value && accepted && typeof value === "object" && typeof accepted === "object" && !Array.isArray(value) && !Array.isArray(accepted)) {
-    // Accepted dicts list alternatives per key, like parameters do.
-    const a = accepted as Record<string, unknown>;
-    const v = value as Record<string, unknown>;
-    for (const [k, alts] of Object.entries(a)) {
-      const options = Array.isArray(alts) ? alts : [alts];
-      if (!(k in v)) {
-        if (options.includes("")) continue;
-        return false;
-      }
-      if (!options.some((o) => equalValue(v[k], o))) return false;
-    }
-    return Object.keys(v).every((k) => k in a);
-  }
-  return JSON.stringify(value) === JSON.stringify(accepted);
-}
-
-/** Compares one call with the accepted answers, as BFCL's AST checker does for simple and multiple. */
-export function checkCall(call: { name: string; arguments: Record<string, unknown> } | undefined, functions: BfclFunction[], truth: GroundTruth): Verdict {
-  if (!call) return { ok: false, kind: "no_call", detail: "the model made no function call" };
-  const expected = truth[0]!;
-  const [expectedName, params] = Object.entries(expected)[0]!;
-  const fn = functions.find((f) => f.name === expectedName)!;
-  const name = functions.find((f) => safeName(f.name) === call.name || f.name === call.name)?.name ?? call.name;
-  if (name !== expectedName) return { ok: false, kind: "wrong_function", detail: `called ${call.name}, expected ${expectedName}` };
-  const props = fn.parameters.properties;
-  for (const req of fn.parameters.required ?? []) if (!(req in call.arguments)) return { ok: false, kind: "missing_param", detail: `missing required parameter ${req}` };
-  for (const [k, v] of Object.entries(call.arguments)) {
-    const doc = props[k];
-    if (!doc || !(k in params)) return { ok: false, kind: "unexpected_param", detail: `unexpected parameter ${k}` };
-    if (!typeOk(v, doc.type)) return { ok: false, kind: "wrong_type", detail: `${k}: ${JSON.stringify(v)} is not a ${doc.type}` };
-    if (!params[k]!.some((a) => a !== "" && equalValue(v, a))) return { ok: false, kind: "wrong_value", detail: `${k}: ${JSON.stringify(v)} is not one of ${JSON.stringify(params[k])}` };
-  }
-  for (const [k, alts] of Object.entries(params)) if (!(k in call.arguments) && !alts.includes("")) return { ok: false, kind: "missing_param", detail: `missing parameter ${k} (no default accepted)` };
-  return { ok: true };
-}
-
-/** One concrete value from an accepted value (dicts list alternatives per key). */
-function materialize(accepted: unknown): unknown {
-  if (Array.isArray(accepted)) return accepted.map(materialize);
-  if (accepted && typeof accepted === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, alts] of Object.entries(accepted as Record<string, unknown[]>)) {
-      const first = alts.find((a) => a !== "");
-      if (first !== undefined && !alts.includes("")) out[k] = materialize(first);
-    }
-    return out;
-  }
-  return accepted;
-}
-
-/** The ground truth as a call (for the checker's self-test): optional parameters left out, the first accepted value for the rest. */
-export function oracleCall(truth: GroundTruth, functions: BfclFunction[]): { name: string; arguments: Record<string, unknown> } {
-  const [name, params] = Object.entries(truth[0]!)[0]!;
-  const required = new Set(functions.find((f) => f.name === name)?.parameters.required ?? []);
-  const args: Record<string, unknown> = {};
-  for (const [k, alts] of Object.entries(params)) {
-    const first = alts.find((a) => a !== "");
-    if (first !== undefined && (required.has(k) || !alts.includes(""))) args[k] = materialize(first);
-  }
-  return { name: safeName(name), arguments: args };
 }
 
 // ---------- asking a model ----------
@@ -255,7 +132,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       const details: Array<{ id: string; ok: boolean; detail?: string }> = [];
       for (const [i, { item, truth }] of data.entries()) {
-        let v: Verdict;
+        let v: FunctionCallVerdict;
         try {
           const asked = await askModel(model, item, mode, Number(values["max-tokens"]));
           v = checkCall(asked.call, item.function, truth);

@@ -1,9 +1,11 @@
-// The BFCL AST checker behind bench/bfcl.ts: names, required and unknown parameters, types (an
-// integer passes for a float), BFCL's string normalisation, nested lists and dicts of alternatives,
-// optional parameters — and, when the dataset is present, every ground-truth answer passes.
+// The BFCL AST checker (src/eval/function-calling.ts) as bench/bfcl.ts uses it: names, required and
+// unknown parameters, types (an integer passes for a float), BFCL's string normalisation, nested
+// lists and dicts of alternatives, optional parameters, the tool definitions the benchmark sends —
+// and, when the dataset is present, every ground-truth answer passes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkCall, loadCategory, oracleCall, safeName, toToolDefinition, type BfclFunction, type GroundTruth } from "../../bench/bfcl.js";
+import { loadCategory, toToolDefinition } from "../../bench/bfcl.js";
+import { checkCall, oracleCall, safeName, type BfclFunction, type GroundTruth } from "../../src/eval/function-calling.js";
 import { sharedData } from "../helpers/paths.js";
 
 const fn: BfclFunction = {
