@@ -11,7 +11,6 @@ import { ConversationStore } from "../knowledge/store/conversation-store.js";
 import type { SearchHit } from "../knowledge/types.js";
 import type { Caller } from "./accounts.js";
 import { ServerError } from "./errors.js";
-import { ownsConversation } from "./kb-queries.js";
 import type { ModelCatalog } from "./models.js";
 
 export interface SearchRequest {
@@ -62,7 +61,7 @@ export function newConversationId(): string {
  */
 export function checkAsk(kb: KnowledgeBase, caller: Caller, models: ModelCatalog, r: AskRequest): ModelCatalog["language"][number] | undefined {
   const served = models.languageModel(r.model);
-  if (r.conversationId !== undefined && !ownsConversation(kb, r.conversationId, caller.principal)) {
+  if (r.conversationId !== undefined && !new ConversationStore(kb.store.db).isOwnedBy(r.conversationId, caller.principal)) {
     throw new ServerError("NOT_FOUND", `there is no conversation ${r.conversationId} of yours in this knowledge base`, "leave conversationId out to start a new one; list yours with GET /api/conversations");
   }
   if (served) embedderFor(models, kb, r.mode);

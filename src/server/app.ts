@@ -53,6 +53,8 @@ export interface StrataServerOptions {
   timeoutMs?: number;
   /** Origins allowed to call the API from a browser (CORS); default none. */
   corsOrigins?: string[];
+  /** Training runs that may train at once (default 1: a trainer takes every core); 0 turns training runs off. */
+  trainingSlots?: number;
   /** The web UI's folder (default <package>/web/dist). */
   webRoot?: string;
   /** Structured (JSON) logs: where and how much; false for none. */
@@ -100,6 +102,8 @@ class AuthFailures {
 
 export async function createStrataServer(opts: StrataServerOptions): Promise<StrataServer> {
   const startedAt = Date.now();
+  const slots = opts.trainingSlots ?? 1;
+  if (!Number.isInteger(slots) || slots < 0) throw new ServerError("USAGE", `trainingSlots must be a whole number ≥ 0, got ${slots}`, "e.g. --training-slots 1 (0 turns training runs off)");
   const { db, created } = openServerDb(opts.dataDir);
   let admin: { createdKey?: string; activeAdminKeys: number };
   const accounts = new Accounts(db);
@@ -245,7 +249,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
   registerKbRoutes(app, routes, ctx);
   registerQueryRoutes(app, routes, ctx);
   registerConversationRoutes(app, routes, ctx);
-  const layers = [registerAgentRunRoutes(app, routes, ctx), registerTrainingRunRoutes(app, routes, ctx), registerEvalReportRoutes(app, routes, ctx)];
+  const layers = [registerAgentRunRoutes(app, routes, ctx), registerTrainingRunRoutes(app, routes, ctx, { slots }), registerEvalReportRoutes(app, routes, ctx)];
   registerOpenAiRoutes(app, routes, ctx, startedAt);
   let openApiDoc: Record<string, unknown> | undefined;
   routes.add(app, {

@@ -2,8 +2,8 @@
 // (knowledge base, document, version) when the upload is parsed, so the UI can show page breaks
 // and page numbers. Documents ingested some other way (the CLI) fall back to what their chunks say.
 import type Database from "better-sqlite3";
+import type { PageSpan } from "../knowledge/store/readable-documents.js";
 import type { ExtractedDocument } from "../knowledge/types.js";
-import type { PageSpan } from "./kb-queries.js";
 
 /** Contiguous spans: a page runs from its first block to the next page's first block (or the end). */
 export function pageSpansOf(doc: ExtractedDocument): PageSpan[] {

@@ -8,8 +8,8 @@ import type { ProgressListener } from "../core/events.js";
 import { sha256 } from "../core/hash.js";
 import type { IngestFailure, IngestReport, KnowledgeBase } from "../knowledge/knowledge-base.js";
 import { loadBytes } from "../knowledge/loaders/index.js";
+import type { PageSpan } from "../knowledge/store/readable-documents.js";
 import type { Acl } from "../knowledge/types.js";
-import type { PageSpan } from "./kb-queries.js";
 import { pageSpansOf } from "./pages.js";
 import type { EmbeddingModel } from "../model/types.js";
 

@@ -1,5 +1,6 @@
 // Usage per API key: requests, model tokens in and out, and cost where the model has a price.
 // Each finished request adds to its key's row (one upsert); handlers add the tokens they spent.
+// Work that outlives its request (agent runs) adds tokens alone, so `requests` counts HTTP requests.
 import type Database from "better-sqlite3";
 
 export interface RequestUsage {
@@ -21,6 +22,7 @@ export interface KeyUsage {
 
 export class UsageLedger {
   private readonly add: Database.Statement;
+  private readonly addTokensOnly: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.add = db.prepare(
@@ -28,10 +30,21 @@ export class UsageLedger {
        ON CONFLICT (key_id) DO UPDATE SET requests = requests + 1, input_tokens = input_tokens + @in,
          output_tokens = output_tokens + @out, cost_usd = cost_usd + @cost, last_used_at = @now`,
     );
+    // No request, so neither `requests` nor `last_used_at` (the key's last request) moves.
+    this.addTokensOnly = db.prepare(
+      `INSERT INTO usage (key_id, requests, input_tokens, output_tokens, cost_usd) VALUES (@key, 0, @in, @out, @cost)
+       ON CONFLICT (key_id) DO UPDATE SET input_tokens = input_tokens + @in, output_tokens = output_tokens + @out, cost_usd = cost_usd + @cost`,
+    );
   }
 
+  /** One finished HTTP request and the model usage it spent. */
   record(keyId: string, u: RequestUsage): void {
     this.add.run({ key: keyId, in: u.inputTokens, out: u.outputTokens, cost: u.costUsd, now: new Date().toISOString() });
+  }
+
+  /** Model usage spent outside a request (e.g. an agent run working after its start answered). */
+  addTokens(keyId: string, u: RequestUsage): void {
+    this.addTokensOnly.run({ key: keyId, in: u.inputTokens, out: u.outputTokens, cost: u.costUsd });
   }
 
   /** Every key's usage (admins), or the keys of one user. */

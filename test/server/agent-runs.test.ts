@@ -91,6 +91,34 @@ test("a run that calls kb_search and answers completes; its timeline shows the c
   assert.ok(usage[0]!.inputTokens >= run.usage.inputTokens && run.usage.inputTokens > 0);
 });
 
+test("a run's tokens count against its key, but only the key's HTTP requests count as requests", async () => {
+  // A fresh key, so its usage row holds this test's requests alone.
+  const made = (await t.client.post("/api/keys", t.adminKey, { user: "guest", scopes: ["read"] })).json<{ id: string; key: string }>();
+  let requests = 0;
+  const id = await start(made.key, { goal: "search: When do the lantern walks begin?", kbs: ["museum"], tools: ["kb_search"] });
+  requests++;
+  let run: Run;
+  for (;;) {
+    const r = await t.client.get(`/api/agent-runs/${id}`, made.key);
+    requests++;
+    run = r.json<Run>();
+    if (run.status !== "running") break;
+    await sleep(50);
+  }
+  assert.equal(run.status, "completed");
+  assert.ok(run.usage.inputTokens > 0 && run.usage.outputTokens > 0);
+
+  type Usage = { keyId: string; requests: number; inputTokens: number; outputTokens: number };
+  const row = async (): Promise<Usage> => (await t.client.get("/api/usage", t.adminKey)).json<Usage[]>().find((u) => u.keyId === made.id)!;
+  // A request is counted once its response has been sent: wait for the last one, then a little more.
+  for (let i = 0; i < 100 && (await row()).requests < requests; i++) await sleep(20);
+  await sleep(100);
+  const usage = await row();
+  assert.equal(usage.requests, requests, "the start and each read, and nothing for the run's model calls");
+  assert.equal(usage.inputTokens, run.usage.inputTokens);
+  assert.equal(usage.outputTokens, run.usage.outputTokens);
+});
+
 test("a calculator call that needs approval waits; approve with edited arguments resumes it to completion", async () => {
   const key = museum.keys.dana!;
   const id = await start(key, { goal: "calculate 6*7", tools: ["calculator"], approve: ["calculator"] });

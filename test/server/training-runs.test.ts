@@ -1,9 +1,10 @@
 // Training runs over HTTP against a real server on a socket, with the real trainer in a child
 // process: a tiny run streams its steps over SSE and leaves a readable checkpoint; a long run stops
 // with a checkpoint; the corpus holds only what the starter may read; other users see nothing of a
-// run; bad input is a 400, a second run at once a 409; a server closed mid-run leaves it interrupted.
+// run; bad input is a 400, a second run at once a 409; a server closed mid-run leaves it interrupted;
+// a resume re-checks the base's membership; --training-slots sets how many train at once (0: none).
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readCheckpoint } from "../../src/formats/checkpoint.js";
@@ -33,6 +34,16 @@ const FAST = { preset: "tiny", batch: 2, block: 16, evalBatches: 1 };
 const PUBLIC_TEXT = `# Field notes\n\nPUBLICMARK ${sampleText(2500, 1)}`;
 const LAB_TEXT = `# Lab notes\n\nLABSECRET ${sampleText(1500, 2)}`;
 const BOB_TEXT = `# Bob's notes\n\nBOBSECRET ${sampleText(1500, 3)}`;
+
+/** Every file under dir with its size and modification time: what "nothing changed on disk" compares. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    const st = statSync(join(dir, name));
+    if (st.isFile()) out[name] = `${st.size}:${st.mtimeMs}`;
+  }
+  return out;
+}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -149,7 +160,8 @@ describe("training runs over HTTP", () => {
     const busy = await start("alice", { kb: "notes", ...FAST, steps: 3 });
     assert.equal(busy.status, 409, busy.text);
     assert.equal(busy.json<ErrorBody>().error.code, "CONFLICT");
-    assert.ok(busy.json<ErrorBody>().error.hint.length > 0);
+    assert.match(busy.json<ErrorBody>().error.message, /one run at a time/);
+    assert.match(busy.json<ErrorBody>().error.hint, /--training-slots/);
 
     for (const who of ["alice", "carol"]) {
       const missing = (await t.client.get("/api/training-runs/run-0000000000000000", keys[who])).json<ErrorBody>();
@@ -222,6 +234,36 @@ describe("training runs over HTTP", () => {
     assert.ok(!list.some((x) => x.owner === "carol" || x.owner === "ivan"));
   });
 
+  test("resume re-checks the base: an owner who is no longer a member gets the 404 of a missing base, and nothing changes", async () => {
+    assert.equal((await t.client.post("/api/users", t.adminKey, { name: "dave", groups: [] })).status, 201);
+    keys.dave = (await t.client.post("/api/keys", t.adminKey, { user: "dave", scopes: ["read", "ingest"] })).json<{ key: string }>().key;
+    assert.equal((await t.client.post("/api/kbs", t.adminKey, { name: "field", members: { users: ["dave"], groups: [] } })).status, 201);
+    const up = await t.client.request("POST", "/api/kbs/field/documents", { key: t.adminKey, form: uploadForm([{ name: "public.md", bytes: Buffer.from(PUBLIC_TEXT) }]) });
+    assert.equal(up.status, 200, up.text);
+
+    const r = await start("dave", { kb: "field", ...FAST, steps: 5000 });
+    assert.equal(r.status, 201, r.text);
+    const id = r.json<Run>().id;
+    await until("the first step", async () => ((await get(id, "dave")).json<Run>().step >= 1 ? true : undefined));
+    const stopped = (await t.client.post(`/api/training-runs/${id}/stop`, keys.dave, undefined)).json<Run>();
+    assert.equal(stopped.status, "stopped");
+
+    const members = await t.client.request("PUT", "/api/kbs/field/members", { key: t.adminKey, body: { users: [], groups: [] } });
+    assert.equal(members.status, 200, members.text);
+    const before = snapshot(runDir(id));
+    const resume = await t.client.post(`/api/training-runs/${id}/resume`, keys.dave, { steps: stopped.step + 2 });
+    assert.equal(resume.status, 404, resume.text);
+    const missingBase = (await start("dave", { kb: "no-such-base", ...FAST, steps: 3 })).json<ErrorBody>().error;
+    assert.equal(resume.json<ErrorBody>().error.code, "NOT_FOUND");
+    assert.equal(resume.json<ErrorBody>().error.hint, missingBase.hint);
+    assert.match(resume.json<ErrorBody>().error.message, /knowledge base "field"/);
+
+    assert.deepEqual(snapshot(runDir(id)), before, "no file of the run was written");
+    const after = (await get(id, "dave")).json<Run>();
+    assert.equal(after.status, "stopped");
+    assert.equal(after.step, stopped.step);
+  });
+
   test("bad input is a 400 naming the field", async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ kb: "notes", preset: "huge", steps: 3 }, /preset/],
@@ -267,5 +309,50 @@ describe("training runs over HTTP", () => {
     assert.equal(run.error?.code, "ABORTED");
     assert.ok(run.checkpointStep !== null && run.checkpointStep >= 1);
     assert.equal(run.checkpointStep, run.step);
+  });
+});
+
+describe("--training-slots", () => {
+  const admin = "test-admin-key-0123456789abcdef";
+
+  test("with 2 slots two runs train at once and a third is 409", async () => {
+    const t = await startTestServer({ trainingSlots: 2 });
+    try {
+      assert.equal((await t.client.post("/api/kbs", admin, { name: "notes" })).status, 201);
+      const up = await t.client.request("POST", "/api/kbs/notes/documents", { key: admin, form: uploadForm([{ name: "public.md", bytes: Buffer.from(PUBLIC_TEXT) }]) });
+      assert.equal(up.status, 200, up.text);
+      const first = await t.client.post("/api/training-runs", admin, { kb: "notes", ...FAST, steps: 5000 });
+      const second = await t.client.post("/api/training-runs", admin, { kb: "notes", ...FAST, steps: 5000 });
+      assert.equal(first.status, 201, first.text);
+      assert.equal(second.status, 201, second.text);
+      const third = await t.client.post("/api/training-runs", admin, { kb: "notes", ...FAST, steps: 5000 });
+      assert.equal(third.status, 409, third.text);
+      assert.match(third.json<ErrorBody>().error.message, /2 training runs are in progress/);
+      const running = (await t.client.get("/api/training-runs", admin)).json<Run[]>().filter((r) => r.status === "running");
+      assert.equal(running.length, 2);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("with 0 slots training runs are off: a start is a 409 naming the flag; listing still works", async () => {
+    const t = await startTestServer({ trainingSlots: 0 });
+    try {
+      const r = await t.client.post("/api/training-runs", admin, { kb: "notes", ...FAST, steps: 3 });
+      assert.equal(r.status, 409, r.text);
+      const e = r.json<ErrorBody>().error;
+      assert.equal(e.code, "CONFLICT");
+      assert.match(e.message, /training runs are turned off.*--training-slots 0/);
+      assert.match(e.hint, /--training-slots 1 or more/);
+      const list = await t.client.get("/api/training-runs", admin);
+      assert.equal(list.status, 200);
+      assert.deepEqual(list.json<Run[]>(), []);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("a slot count that is not a whole number ≥ 0 is refused at start-up", async () => {
+    await assert.rejects(startTestServer({ trainingSlots: -1 }), /trainingSlots must be a whole number/);
   });
 });

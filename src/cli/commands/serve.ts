@@ -22,6 +22,7 @@ interface ServeFlags {
   rateLimit?: string;
   timeout?: string;
   shutdownTimeout?: string;
+  trainingSlots?: string;
   cors?: string;
   web?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
@@ -57,6 +58,14 @@ function parsePort(value: string | undefined): number {
   return n;
 }
 
+/** 0 is allowed (training runs off), so parsePositiveInt does not fit. */
+function parseTrainingSlots(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 64) throw usageError(`--training-slots must be a whole number from 0 to 64, got "${value}"`, "e.g. --training-slots 1 (each run's trainer takes every core; 0 turns training runs off)");
+  return n;
+}
+
 function parseScopes(value: string | undefined): Scope[] {
   const scopes = parseList(value);
   if (scopes.length === 0) throw usageError("--scopes is required", `choose from ${SCOPES.join(", ")}, e.g. --scopes read,ingest`);
@@ -72,6 +81,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
   if (rateLimit !== undefined && (!Number.isInteger(rateLimit) || rateLimit < 0)) throw usageError(`--rate-limit must be a whole number ≥ 0, got "${flags.rateLimit}"`, "e.g. --rate-limit 600 (requests per key per minute; 0 turns it off)");
   const timeoutS = parsePositiveInt("--timeout", flags.timeout, 300, 86_400);
   const shutdownS = parsePositiveInt("--shutdown-timeout", flags.shutdownTimeout, 30, 3_600);
+  const trainingSlots = parseTrainingSlots(flags.trainingSlots);
   const specs = (flags.model ?? []).map(parseServedModel);
   const embedSpec = flags.embed === undefined ? undefined : parseServedModel(flags.embed);
 
@@ -97,6 +107,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       bodyLimit: parseByteSize("--body-limit", flags.bodyLimit, 2 * 1024 * 1024),
       rateLimit: rateLimit === 0 ? false : rateLimit === undefined ? undefined : { max: rateLimit, windowMs: 60_000 },
       timeoutMs: timeoutS * 1000,
+      trainingSlots,
       corsOrigins: parseList(flags.cors),
       webRoot: flags.web,
       logger: flags.quiet ? false : { level: flags.logLevel ?? "info", stream: process.stderr },
@@ -195,6 +206,7 @@ export function registerServe(program: Command): void {
     .option("--rate-limit <n>", "requests per key per minute (default 600; 0 = off)")
     .option("--timeout <s>", "longest a request may take, seconds (default 300)")
     .option("--shutdown-timeout <s>", "on SIGTERM, how long requests in flight may take to finish (default 30)")
+    .option("--training-slots <n>", "training runs that may train at once (default 1; 0 = training runs off)")
     .option("--cors <origins>", "origins allowed to call the API from a browser, comma-separated (default none)")
     .option("--web <dir>", "web UI folder (default: the package's web/dist)")
     .option("--log-level <level>", "fatal, error, warn, info (default), debug or trace")

@@ -3,6 +3,7 @@
 // (question and answer) is written in one transaction, so a crash never leaves half a turn.
 import type Database from "better-sqlite3";
 import { StrataError } from "../../core/errors.js";
+import type { Principal } from "../types.js";
 import type { Access } from "./access.js";
 import { mayRead, ownerOf } from "./trace-store.js";
 
@@ -26,6 +27,15 @@ export interface NewMessage {
 export interface ConversationInfo {
   id: string;
   owner: string;
+  createdAt: string;
+  updatedAt: string;
+  messages: number;
+}
+
+/** A conversation as a list shows it: titled by its first question. */
+export interface ConversationSummary {
+  id: string;
+  title: string;
   createdAt: string;
   updatedAt: string;
   messages: number;
@@ -70,6 +80,24 @@ export class ConversationStore {
     if (!r) return undefined;
     if (!mayRead(r.owner, access)) throw notYours(id);
     return this.info(r);
+  }
+
+  /** The principal's own conversations, most recent first (owner in the same query). */
+  listOwn(principal: Principal): ConversationSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.created_at, c.updated_at,
+                (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS messages,
+                (SELECT m.content FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.ordinal LIMIT 1) AS title
+           FROM conversations c WHERE c.owner = @owner ORDER BY c.updated_at DESC, c.id`,
+      )
+      .all({ owner: ownerOf(principal) }) as { id: string; created_at: string; updated_at: string; messages: number; title: string | null }[];
+    return rows.map((r) => ({ id: r.id, title: (r.title ?? "").slice(0, 200), createdAt: r.created_at, updatedAt: r.updated_at, messages: r.messages }));
+  }
+
+  /** Whether the principal owns a conversation with this id (owner in the same query). */
+  isOwnedBy(id: string, principal: Principal): boolean {
+    return this.db.prepare("SELECT 1 FROM conversations WHERE id = ? AND owner = ?").get(id, ownerOf(principal)) !== undefined;
   }
 
   /** Checks the caller may add turns to the conversation (its owner, or a new id). */

@@ -242,7 +242,7 @@ export class AgentRunManager {
       });
   }
 
-  /** Model tokens of this stretch of the run count against the key that started or resumed it. */
+  /** Model tokens of this stretch of the run count against the key that started or resumed it (tokens only: its HTTP requests count themselves). */
   private charge(id: string, payer: Caller, before: RunUsage | undefined): void {
     const after = this.store.db.open ? this.store.getThread(id)?.runtime.usage : undefined;
     if (!after || !payer.keyId) return;
@@ -250,7 +250,7 @@ export class AgentRunManager {
     const d = usageDelta(before ?? zero, after);
     if (d.inputTokens + d.outputTokens === 0 && d.costUsd === 0) return;
     try {
-      this.ctx.usage.record(payer.keyId, d);
+      this.ctx.usage.addTokens(payer.keyId, d);
     } catch (e) {
       this.log.error({ err: e }, "could not record agent run usage");
     }

@@ -7,7 +7,6 @@ import { ConversationStore } from "../../knowledge/store/conversation-store.js";
 import { TraceStore } from "../../knowledge/store/trace-store.js";
 import type { ServerContext } from "../context.js";
 import { ServerError } from "../errors.js";
-import { listOwnConversations, ownsConversation } from "../kb-queries.js";
 import type { RouteTable } from "../route.js";
 import { conversationIdSchema } from "./query.js";
 
@@ -36,7 +35,7 @@ export function registerConversationRoutes(app: FastifyInstance, routes: RouteTa
     auth: "read",
     response: z.array(summary),
     handler: async ({ caller }) => {
-      const lists = await ctx.kbs.eachUsable(caller, (kb, info) => listOwnConversations(kb, caller.principal).map((c) => ({ ...c, kb: info.name })));
+      const lists = await ctx.kbs.eachUsable(caller, (kb, info) => new ConversationStore(kb.store.db).listOwn(caller.principal).map((c) => ({ ...c, kb: info.name })));
       return lists.flat().sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
     },
   });
@@ -67,8 +66,8 @@ export function registerConversationRoutes(app: FastifyInstance, routes: RouteTa
     }),
     handler: async ({ params, caller }) => {
       const found = await ctx.kbs.eachUsable(caller, (kb, info) => {
-        if (!ownsConversation(kb, params.id, caller.principal)) return undefined;
         const store = new ConversationStore(kb.store.db);
+        if (!store.isOwnedBy(params.id, caller.principal)) return undefined;
         const session = store.find(params.id, caller.principal)!;
         const messages = store.messages(params.id, caller.principal);
         return {

@@ -7,7 +7,7 @@ import type { ServerContext } from "../context.js";
 import type { RouteTable } from "../route.js";
 import { EventStream, wantsEventStream } from "../sse.js";
 import { RUN_ID_PATTERN, RUN_STATUSES, TRAINING_PRESETS } from "../training/job-file.js";
-import { TrainingRuns } from "../training/training-runs.js";
+import { TrainingRuns, type TrainingRunsOptions } from "../training/training-runs.js";
 import { kbParam } from "./kbs.js";
 
 /** Most steps one run may ask for (the small preset's full recipe is 3,000). */
@@ -78,8 +78,8 @@ const EVENTS = {
 };
 
 /** Registers the training-run routes; the returned close() stops the trainers when the server shuts down. */
-export function registerTrainingRunRoutes(app: FastifyInstance, routes: RouteTable, ctx: ServerContext): { close(): Promise<void> } {
-  const runs = new TrainingRuns(ctx, app.log);
+export function registerTrainingRunRoutes(app: FastifyInstance, routes: RouteTable, ctx: ServerContext, o: TrainingRunsOptions = {}): { close(): Promise<void> } {
+  const runs = new TrainingRuns(ctx, app.log, o);
   /** Open event streams, ended before the server closes (they would hold its close open). */
   const streams = new Set<() => void>();
   app.addHook("preClose", async () => {

@@ -1,7 +1,7 @@
 // The server's training runs: each a folder <data>/training/<id>/ holding the trainer's standard run
 // directory (run.json, tokenizer.json, checkpoints/, loss.html), the corpus it trains on, the
 // trainer's events.jsonl and the server's job.json. One trainer child process per running run, at
-// most `maxConcurrent` at a time; a run is visible to its owner and to admins only, and looks to
+// most `slots` at a time (`strata serve --training-slots`; 0 turns training off); a run is visible to its owner and to admins only, and looks to
 // anyone else exactly like one that does not exist.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -39,8 +39,8 @@ interface LiveRun {
 }
 
 export interface TrainingRunsOptions {
-  /** Trainers at once (default 1: training takes every core). */
-  maxConcurrent?: number;
+  /** Trainers at once (default 1: training takes every core); 0 turns training runs off. */
+  slots?: number;
   /** How long stop and close wait for a trainer to save and exit (default 30 s). */
   stopWaitMs?: number;
 }
@@ -68,7 +68,7 @@ export class TrainingRuns {
   /** Progress of finished runs, read once from their events.jsonl. */
   private readonly finished = new Map<string, Progress>();
   private starting = 0;
-  private readonly maxConcurrent: number;
+  private readonly slots: number;
   private readonly stopWaitMs: number;
 
   constructor(
@@ -77,7 +77,7 @@ export class TrainingRuns {
     o: TrainingRunsOptions = {},
   ) {
     this.root = join(ctx.dataDir, "training");
-    this.maxConcurrent = o.maxConcurrent ?? 1;
+    this.slots = o.slots ?? 1;
     this.stopWaitMs = o.stopWaitMs ?? 30_000;
     mkdirSync(this.root, { recursive: true });
     this.recover();
@@ -164,18 +164,26 @@ export class TrainingRuns {
 
   // ---------------------------------------------------------------- starting
 
+  private checkEnabled(): void {
+    if (this.slots === 0) {
+      throw new ServerError("CONFLICT", "training runs are turned off on this server (strata serve --training-slots 0)", "ask the operator to restart the server with --training-slots 1 or more");
+    }
+  }
+
   private checkCapacity(): void {
-    if (this.live.size + this.starting >= this.maxConcurrent) {
+    this.checkEnabled();
+    if (this.live.size + this.starting >= this.slots) {
       throw new ServerError(
         "CONFLICT",
-        this.maxConcurrent === 1 ? "another training run is in progress on this server, which trains one run at a time" : `${this.maxConcurrent} training runs are in progress, the most this server runs at once`,
-        "wait until it ends, or stop your run with POST /api/training-runs/:id/stop, then start again",
+        this.slots === 1 ? "another training run is in progress on this server, which trains one run at a time" : `${this.slots} training runs are in progress, the most this server runs at once`,
+        "wait until one ends, or stop your run with POST /api/training-runs/:id/stop, then start again; the operator sets how many train at once with strata serve --training-slots",
       );
     }
   }
 
   /** Starts a run on the text of the knowledge base's documents the caller may read. */
   async start(caller: Caller, req: StartRequest): Promise<RunView> {
+    this.checkEnabled();
     if (!caller.scopes.includes("read")) {
       throw new ServerError("FORBIDDEN", "training reads the knowledge base's documents, and this key lacks the read scope", "use a key with both the read and ingest scopes");
     }
@@ -237,6 +245,9 @@ export class TrainingRuns {
   /** Resumes a stopped, interrupted or failed run from its latest checkpoint, to `steps` in all. */
   async resume(caller: Caller, id: string, steps: number | undefined): Promise<RunView> {
     const { job, dir, live } = this.find(caller, id);
+    // Membership may have changed since the run started: a caller who may no longer use the base
+    // gets the same NOT_FOUND as for a missing base, before anything is written.
+    this.ctx.kbs.find(job.kb, caller);
     if (live) throw new ServerError("CONFLICT", `training run ${id} is running`, "wait for it to end, or stop it first");
     const at = await latestStep(dir).catch(() => null);
     if (at === null) throw new ServerError("CONFLICT", `training run ${id} has no checkpoint to resume from`, "start a new run");

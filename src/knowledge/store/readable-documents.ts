@@ -1,0 +1,96 @@
+// What a caller may see of a store's documents without searching: the list, the counts and the
+// page spans of one document. Each query puts the caller's rights in its own WHERE clause through
+// `readableClause` (the function BM25F and dense search use), so these can never show more than
+// search does. They take a Principal, never OWNER: they serve requests from other people.
+import type Database from "better-sqlite3";
+import type { Acl, Principal } from "../types.js";
+import { readableClause } from "./sqlite-store.js";
+
+export interface DocumentSummary {
+  docId: string;
+  source: string;
+  title: string;
+  mime: string;
+  version: number;
+  ingestedAt: string;
+  size: number;
+  acl: Acl;
+  tags: string[];
+}
+
+export interface PageSpan {
+  page: number;
+  start: number;
+  end: number;
+}
+
+interface DocRow {
+  doc_id: string;
+  source: string;
+  title: string;
+  mime: string;
+  version: number;
+  ingested_at: string;
+  size: number;
+  acl: string;
+  tags: string;
+}
+
+function parseAcl(json: string): Acl {
+  const rows = JSON.parse(json) as { kind: string; principal: string }[];
+  return { users: rows.filter((r) => r.kind === "user").map((r) => r.principal).sort(), groups: rows.filter((r) => r.kind === "group").map((r) => r.principal).sort() };
+}
+
+export class ReadableDocuments {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Documents the principal may read, by source. */
+  list(principal: Principal): DocumentSummary[] {
+    const where = readableClause(principal);
+    const rows = this.db
+      .prepare(
+        `SELECT d.doc_id, d.source, d.title, d.mime, d.version, d.ingested_at, d.size,
+                (SELECT json_group_array(json_object('kind', a.kind, 'principal', a.principal)) FROM doc_acl a WHERE a.doc_rowid = d.rowid) AS acl,
+                (SELECT json_group_array(t.tag) FROM doc_tags t WHERE t.doc_rowid = d.rowid) AS tags
+           FROM documents d WHERE ${where.sql} ORDER BY d.source`,
+      )
+      .all(where.params) as DocRow[];
+    return rows.map((r) => ({
+      docId: r.doc_id,
+      source: r.source,
+      title: r.title,
+      mime: r.mime,
+      version: r.version,
+      ingestedAt: r.ingested_at,
+      size: r.size,
+      acl: parseAcl(r.acl),
+      tags: (JSON.parse(r.tags) as string[]).sort(),
+    }));
+  }
+
+  /** Documents and chunks the principal may read. */
+  counts(principal: Principal): { documents: number; chunks: number } {
+    const where = readableClause(principal);
+    return this.db
+      .prepare(`SELECT count(*) AS documents, coalesce(sum((SELECT count(*) FROM chunks c WHERE c.doc_rowid = d.rowid)), 0) AS chunks FROM documents d WHERE ${where.sql}`)
+      .get(where.params) as { documents: number; chunks: number };
+  }
+
+  /**
+   * Where each page of a paged document (PDF) begins and ends in its text, as well as the chunks
+   * tell: a page runs from its first chunk's start to the next page's, so a chunk that crosses a
+   * page break counts toward the page it starts on. Empty for unpaged or unreadable documents.
+   */
+  pageSpans(docId: string, principal: Principal): PageSpan[] {
+    const where = readableClause(principal);
+    const rows = this.db
+      .prepare(
+        `SELECT c.page AS page, min(c.start) AS start, (SELECT length(d.text)) AS length
+           FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid
+          WHERE d.doc_id = @doc_id AND c.page IS NOT NULL AND ${where.sql}
+          GROUP BY c.page ORDER BY c.page`,
+      )
+      .all({ doc_id: docId, ...where.params }) as { page: number; start: number; length: number }[];
+    return rows.map((r, i) => ({ page: r.page, start: i === 0 ? 0 : r.start, end: rows[i + 1]?.start ?? r.length }));
+  }
+}
