@@ -2,11 +2,12 @@
 // one token at a time through the per-layer KV caches, and the cross-entropy of a token stream for
 // `eval lm`. Between requests the cache keeps the longest prefix the next prompt shares with what
 // was evaluated (a chat's earlier turns), like llama.cpp's prompt cache, so only the new tokens run.
-import { StrataError, throwIfAborted } from "../../../core/errors.js";
+import { StrataError } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
 import type { Llama } from "../../../nn/llama.js";
 import { type KVCache, crossEntropy, noGrad } from "../../../tensor/index.js";
 import { reusablePrefix } from "./prompt-prefix.js";
+import { windowedLoss } from "./windowed-loss.js";
 
 export interface LossTotals {
   /** Tokens predicted (scored). */
@@ -101,22 +102,7 @@ export class LlamaInference implements InferenceEngine {
   async loss(ids: readonly number[], options: { window?: number; signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<LossTotals> {
     this.checkIds(ids);
     const window = Math.min(options.window ?? this.contextLength, this.model.config.maxSeq);
-    if (!Number.isInteger(window) || window < 1) throw new StrataError("USAGE", `window must be a whole number ≥ 1, got ${window}`, "e.g. 256");
-    const total = Math.max(0, ids.length - 1);
-    let nll = 0;
-    let done = 0;
-    for (let start = 0; start < total; start += window) {
-      throwIfAborted(options.signal);
-      const end = Math.min(start + window, total);
-      const input = Int32Array.from(ids.slice(start, end));
-      const targets = Int32Array.from(ids.slice(start + 1, end + 1));
-      const mean = noGrad(() => crossEntropy(this.model.forward(input, [1, input.length]).logits, targets).item());
-      nll += mean * targets.length;
-      done += targets.length;
-      options.onProgress?.({ phase: "eval-lm", done, total });
-      await new Promise<void>((r) => setImmediate(r));
-    }
-    return { tokens: done, nll };
+    return windowedLoss(ids, window, (input, targets) => noGrad(() => crossEntropy(this.model.forward(input, [1, input.length]).logits, targets).item()), options);
   }
 
   private checkIds(ids: readonly number[]): void {

@@ -3,7 +3,7 @@
 // a pair of GPU buffers per layer ([context, kvHeads, headDim]), so generating a token runs only
 // that token through the model and reads back one row of logits — the only transfer per token.
 // Loaded on demand (dynamic import) when a model is opened with device "gpu".
-import { StrataError, throwIfAborted } from "../../../core/errors.js";
+import { StrataError } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
 import type { Llama } from "../../../nn/llama.js";
 import { countTargets, crossEntropyForward } from "../../../tensor/webgpu/kernels/cross-entropy.js";
@@ -13,6 +13,7 @@ import { ScopedRunner } from "../../../train/gpu/scope.js";
 import { GpuWeights } from "../../../train/gpu/weights.js";
 import type { InferenceEngine, LossTotals } from "./engine.js";
 import { reusablePrefix } from "./prompt-prefix.js";
+import { windowedLoss } from "./windowed-loss.js";
 
 export class GpuLlamaInference<B> implements InferenceEngine {
   readonly device = "gpu";
@@ -71,29 +72,18 @@ export class GpuLlamaInference<B> implements InferenceEngine {
   async loss(ids: readonly number[], options: { window?: number; signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<LossTotals> {
     this.checkIds(ids);
     const window = Math.min(options.window ?? this.contextLength, this.model.weights.config.maxSeq);
-    if (!Number.isInteger(window) || window < 1) throw new StrataError("USAGE", `window must be a whole number ≥ 1, got ${window}`, "e.g. 256");
-    const total = Math.max(0, ids.length - 1);
     const r = this.ctx.runner;
-    let nll = 0;
-    let done = 0;
-    for (let start = 0; start < total; start += window) {
-      throwIfAborted(options.signal);
-      const end = Math.min(start + window, total);
-      const input = Int32Array.from(ids.slice(start, end));
-      const targets = Int32Array.from(ids.slice(start + 1, end + 1));
+    return windowedLoss(ids, window, async (input, targets) => {
       const scope = new ScopedRunner(r);
       try {
         const f = forward(this.model, scope, input, [1, input.length]);
         const t = scope.track(r.upload(targets));
         const { loss } = crossEntropyForward(scope, f.logits, t, f.rows, this.vocab, -100, countTargets(targets, -100), this.ctx.tuning.rowWg);
-        nll += (await r.download(loss, 1))[0]! * targets.length;
+        return (await r.download(loss, 1))[0]!;
       } finally {
         scope.releaseAll();
       }
-      done += targets.length;
-      options.onProgress?.({ phase: "eval-lm", done, total });
-    }
-    return { tokens: done, nll };
+    }, options);
   }
 
   release(): void {
