@@ -11,7 +11,7 @@
 import type { AttentionDims } from "../../kernels/attention.js";
 import { type Runner, ceilDiv, flatGroup, grid, gridBuiltins } from "../kernel-call.js";
 import { type ParamLayout, packParams, paramDecl } from "../params.js";
-import { ATTENTION_PARAMS, type AttentionTiles, DEFAULT_ATTENTION_TILES, type ViewLayout, attentionValues, visible } from "./attention-common.js";
+import { ATTENTION_PARAMS, type AttentionTiles, DEFAULT_ATTENTION_TILES, type ViewLayout, attentionValues, causalKeyEnd, loadKeyValueTile, visible } from "./attention-common.js";
 import { guarded } from "./wgsl-snippets.js";
 
 const DELTA_WG = 64;
@@ -62,15 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var go: array<f32, ${D}>;
   var dq: array<f32, ${D}>;
   for (var d = 0u; d < ${D}u; d++) { q[d] = Q[qb + d]; go[d] = dO[ob + d]; dq[d] = 0.0; }
-  var kEnd = p.S;
-  if (p.causal == 1u) { kEnd = min(p.S, p.S - p.T + min(p.T, wid.x * ${BR}u + ${BR}u)); }
+  ${causalKeyEnd(BR)}
   for (var s0 = 0u; s0 < kEnd; s0 += ${BC}u) {
-    for (var e = lid; e < ${BC * D}u; e += ${BR}u) {
-      let j = s0 + e / ${D}u; let d = e % ${D}u; let ok = j < p.S;
-      Ks[e] = select(0.0, K[${guarded(`p.kOff + b * p.ksB + g * p.ksH + j * p.ksT + d`, "ok")}], ok);
-      Vs[e] = select(0.0, V[${guarded(`p.vOff + b * p.vsB + g * p.vsH + j * p.vsT + d`, "ok")}], ok);
-    }
-    workgroupBarrier();
+    ${loadKeyValueTile(BR, BC, D)}
     if (valid) {
       for (var jj = 0u; jj < ${BC}u; jj++) {
         let j = s0 + jj;

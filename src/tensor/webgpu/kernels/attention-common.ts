@@ -3,6 +3,7 @@
 
 import type { AttentionDims, HeadView } from "../../kernels/attention.js";
 import type { ParamLayout } from "../params.js";
+import { guarded } from "./wgsl-snippets.js";
 
 export interface AttentionTiles {
   /** Query rows per workgroup (one thread each). */
@@ -39,4 +40,23 @@ export function attentionValues(q: ViewLayout, k: ViewLayout, v: ViewLayout, d: 
 /** WGSL expression: whether key j is visible to query i (causal: aligned to the end of the keys). Inlined, not a WGSL function, so the interpreter's scoping cannot differ from Tint's. */
 export function visible(i: string, j: string): string {
   return `(p.causal == 0u || ${j} + p.T <= p.S + ${i})`;
+}
+
+/**
+ * WGSL statements: `kEnd`, the end of the keys any query row of this workgroup (BR rows from
+ * wid.x·BR) may see — a uniform bound, so barriers inside the key loop stay in uniform control flow.
+ */
+export function causalKeyEnd(BR: number): string {
+  return `var kEnd = p.S;
+  if (p.causal == 1u) { kEnd = min(p.S, p.S - p.T + min(p.T, wid.x * ${BR}u + ${BR}u)); }`;
+}
+
+/** WGSL statements: the BC keys and values from s0 into workgroup memory Ks, Vs (zeros past S), then a barrier. */
+export function loadKeyValueTile(BR: number, BC: number, D: number): string {
+  return `for (var e = lid; e < ${BC * D}u; e += ${BR}u) {
+      let j = s0 + e / ${D}u; let d = e % ${D}u; let ok = j < p.S;
+      Ks[e] = select(0.0, K[${guarded(`p.kOff + b * p.ksB + g * p.ksH + j * p.ksT + d`, "ok")}], ok);
+      Vs[e] = select(0.0, V[${guarded(`p.vOff + b * p.vsB + g * p.vsH + j * p.vsT + d`, "ok")}], ok);
+    }
+    workgroupBarrier();`;
 }

@@ -7,8 +7,8 @@
 import type { AttentionDims } from "../../kernels/attention.js";
 import { type KernelCall, type Runner, ceilDiv } from "../kernel-call.js";
 import { packParams, paramDecl } from "../params.js";
-import { ATTENTION_PARAMS, type AttentionTiles, DEFAULT_ATTENTION_TILES, type ViewLayout, attentionValues, visible } from "./attention-common.js";
-import { NEG_BIG, guarded } from "./wgsl-snippets.js";
+import { ATTENTION_PARAMS, type AttentionTiles, DEFAULT_ATTENTION_TILES, type ViewLayout, attentionValues, causalKeyEnd, loadKeyValueTile, visible } from "./attention-common.js";
+import { NEG_BIG } from "./wgsl-snippets.js";
 
 export function attentionForwardShader(D: number, t: AttentionTiles = DEFAULT_ATTENTION_TILES): string {
   const { BR, BC } = t;
@@ -33,15 +33,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var m = ${NEG_BIG};
   var l = 0.0;
   // Keys after the last one any row of this workgroup sees are skipped (uniform bound).
-  var kEnd = p.S;
-  if (p.causal == 1u) { kEnd = min(p.S, p.S - p.T + min(p.T, wid.x * ${BR}u + ${BR}u)); }
+  ${causalKeyEnd(BR)}
   for (var s0 = 0u; s0 < kEnd; s0 += ${BC}u) {
-    for (var e = lid; e < ${BC * D}u; e += ${BR}u) {
-      let j = s0 + e / ${D}u; let d = e % ${D}u; let ok = j < p.S;
-      Ks[e] = select(0.0, K[${guarded(`p.kOff + b * p.ksB + g * p.ksH + j * p.ksT + d`, "ok")}], ok);
-      Vs[e] = select(0.0, V[${guarded(`p.vOff + b * p.vsB + g * p.vsH + j * p.vsT + d`, "ok")}], ok);
-    }
-    workgroupBarrier();
+    ${loadKeyValueTile(BR, BC, D)}
     if (valid) {
       var sc: array<f32, ${BC}>;
       var mt = m;
