@@ -98,32 +98,15 @@ function RetrievalChart({ report }: { report: PublishedReport }) {
       <figcaption>
         {title}. {desc} {!asHistogram ? "The dashed line is the mean." : null}
       </figcaption>
-      <details className="report-data">
-        <summary>The figures as a table</summary>
-        <div className="report-table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{asHistogram ? "nDCG@10" : "Query"}</th>
-                <th scope="col">{asHistogram ? "Queries" : "nDCG@10"}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(asHistogram ? bars.map((b) => ({ k: b.label.replace("nDCG@10 ", ""), v: String(b.value) })) : rows.map((r) => ({ k: r.id, v: fmt(r.ndcg_at_10) }))).map((r, i) => (
-                <tr key={i}>
-                  <td>{r.k}</td>
-                  <td>{r.v}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <FiguresTable
+        head={asHistogram ? ["nDCG@10", "Queries"] : ["Query", "nDCG@10"]}
+        rows={asHistogram ? bars.map((b) => [b.label.replace("nDCG@10 ", ""), String(b.value)]) : rows.map((r) => [r.id, fmt(r.ndcg_at_10)])}
+      />
     </figure>
   );
 }
 
-function LossChart({ report }: { report: PublishedReport }) {
+function WindowLossChart({ report }: { report: PublishedReport }) {
   const id = useId();
   const windows = report.windows ?? [];
   if (windows.length === 0) {
@@ -157,33 +140,42 @@ function LossChart({ report }: { report: PublishedReport }) {
       <figcaption>
         {title}. {desc}
       </figcaption>
-      <details className="report-data">
-        <summary>The figures as a table</summary>
-        <div className="report-table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Window</th>
-                <th scope="col">Tokens</th>
-                <th scope="col">Loss</th>
-              </tr>
-            </thead>
-            <tbody>
-              {windows.map((w) => (
-                <tr key={w.index}>
-                  <td>{w.index + 1}</td>
-                  <td>{w.tokens}</td>
-                  <td>{fmt(w.loss)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <FiguresTable head={["Window", "Tokens", "Loss"]} rows={windows.map((w) => [String(w.index + 1), String(w.tokens), fmt(w.loss)])} />
     </figure>
   );
 }
 
+/** The chart's figures as a table (the text alternative a screen reader or a copy-paste wants). */
+function FiguresTable({ head, rows }: { head: string[]; rows: string[][] }) {
+  return (
+    <details className="report-data">
+      <summary>The figures as a table</summary>
+      <div className="report-table-wrap">
+        <table>
+          <thead>
+            <tr>
+              {head.map((h) => (
+                <th key={h} scope="col">
+                  {h}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r, i) => (
+              <tr key={i}>
+                {r.map((c, j) => (
+                  <td key={j}>{c}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
+
 export function ReportChart({ report }: { report: PublishedReport }) {
-  return report.kind === "retrieval" ? <RetrievalChart report={report} /> : <LossChart report={report} />;
+  return report.kind === "retrieval" ? <RetrievalChart report={report} /> : <WindowLossChart report={report} />;
 }
