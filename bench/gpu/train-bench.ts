@@ -1,5 +1,5 @@
 // GPU training throughput: tokens/s and model-FLOPs utilisation of the GPU llama step
-// (src/train/gpu: forward, backward, clip, AdamW — one host wait per step) for a GPT-2-small-sized
+// (src/nn/gpu: forward, backward; src/train/gpu: the step, clip, AdamW — one host wait per step) for a GPT-2-small-sized
 // llama (≈124M parameters: width 768, 12 layers, 12 heads, vocab 50257 tied, block 1024) and the
 // `small` preset, with the CPU engine on the same machine as the reference (a few steps, capped).
 //

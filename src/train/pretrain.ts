@@ -14,8 +14,8 @@
 // bit-exact) and the step; evaluation uses its own freshly seeded generators. A resumed run therefore
 // makes the same updates as an uninterrupted one (a test checks the loss curves are identical).
 //
-// With device "gpu" the same loop runs its steps and evaluations on the GPU (src/train/gpu, loaded
-// only then): the weights start from the same seeded initialisation (or the checkpoint, whichever
+// With device "gpu" the same loop runs its steps and evaluations on the GPU (src/train/gpu over src/nn/gpu,
+// loaded only then): the weights start from the same seeded initialisation (or the checkpoint, whichever
 // device wrote it), live on the GPU during the run, and are downloaded into the CPU model and
 // optimizer for each checkpoint, so the files are the same whichever device wrote them.
 
@@ -34,7 +34,7 @@ import { Tokenizer, loadTokenizer } from "../tokenizer/index.js";
 import { renderLossChart } from "./chart.js";
 import { clipGradNorm } from "./clip.js";
 import { type Batch, type TokenDataset, type TokenRange, buildTokenDataset, sampleBatch, tokenizerHash } from "./dataset.js";
-import type { GpuContext, GpuOptions } from "./gpu/context.js";
+import type { GpuContext, GpuOptions } from "../nn/gpu/context.js";
 import type { GpuTrainer } from "./gpu/trainer.js";
 import { type MemoryEstimate, checkTrainingMemory } from "./memory.js";
 import { AdamW, defaultDecay } from "./optimizer.js";
@@ -191,7 +191,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   // ---- the GPU, opened before anything is written, so a machine without one leaves no run behind
   let gpuCtx: GpuContext | null = null;
   if (device === "gpu") {
-    const { checkGpuSupport, gpuOpener } = await import("./gpu/index.js");
+    const { checkGpuSupport, gpuOpener } = await import("../nn/gpu/index.js");
     checkGpuSupport(config);
     gpuCtx = await gpuOpener(options.gpu)();
   }

@@ -6,13 +6,9 @@ import { StrataError } from "../../src/core/errors.js";
 import { createEmbeddingModel, createLanguageModel, importFactory } from "../../src/model/registry.js";
 import { embedDeterministic, replyText, routes, startOpenAiServer, type OpenAiServer } from "../helpers/openai-server.js";
 import { tempDir } from "../helpers/paths.js";
+import { isStrataError } from "../helpers/errors.js";
 
-const isCode = (code: string, ...patterns: RegExp[]) => (e: unknown) => {
-  assert.ok(e instanceof StrataError, String(e));
-  assert.equal(e.code, code, e.message);
-  for (const p of patterns) assert.match(`${e.message} | hint: ${e.hint}`, p);
-  return true;
-};
+const isCode = isStrataError;
 
 describe("model registry", () => {
   let server: OpenAiServer;

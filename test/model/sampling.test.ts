@@ -2,8 +2,8 @@
 // stop strings, checked on small hand-made distributions.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { StrataError } from "../../src/core/errors.js";
 import { Sampler, StopSequenceMatcher, argmax, candidates, penalize, resolveSampling } from "../../src/model/sampling.js";
+import { isStrataError } from "../helpers/errors.js";
 
 const logitsOf = (probs: number[]): Float32Array => Float32Array.from(probs.map(Math.log));
 
@@ -20,7 +20,7 @@ function frequencies(sampler: Sampler, logits: Float32Array, draws: number): num
   return counts.map((c) => c / draws);
 }
 
-const isUsage = (pattern: RegExp) => (e: unknown) => e instanceof StrataError && e.code === "USAGE" && pattern.test(e.message);
+const isUsage = (pattern: RegExp) => isStrataError("USAGE", pattern);
 
 describe("sampling", () => {
   test("temperature 0 (and no options) is the argmax, lowest id on ties, whatever the seed", () => {

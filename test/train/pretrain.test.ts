@@ -12,13 +12,9 @@ import { Llama } from "../../src/nn/index.js";
 import { type TrainEvent, checkTrainingMemory, estimateTrainingMemory, pretrain, PRESETS } from "../../src/train/index.js";
 import { tempDir } from "../helpers/paths.js";
 import { MICRO_MODEL, MICRO_TRAIN, writeText } from "./helpers.js";
+import { isStrataError } from "../helpers/errors.js";
 
-const hasCode = (code: string, re?: RegExp) => (e: unknown): boolean => {
-  assert.ok(e instanceof StrataError, `expected a StrataError, got ${String(e)}`);
-  assert.equal(e.code, code, e.message);
-  if (re) assert.match(e.message, re);
-  return true;
-};
+const hasCode = isStrataError;
 
 describe("pretrain", () => {
   let dir: string;

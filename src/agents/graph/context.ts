@@ -14,11 +14,13 @@ import { backoffDelayMs, sleep } from "../../model/providers/openai/retry.js";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../../model/types.js";
 import { detectInstructions, fenceUntrusted } from "../guardrails/untrusted.js";
 import type { AgentStore, Taint } from "../store/agent-store.js";
-import type { AuditLog, AuditType } from "../store/audit.js";
-import { DEFAULT_RETRY, invokeTool, isTransient, validateArgs, type RetryPolicy } from "../tools/execute.js";
-import type { Tool, ToolBox } from "../tools/tool.js";
-import type { AgentEvent, Budget, JsonValue, PendingCall, RunUsage, StopInfo, ToolRisk } from "../types.js";
+import type { AuditType } from "../store/audit.js";
+import { invokeTool, isTransient, validateArgs } from "../tools/execute.js";
+import type { ToolBox } from "../tools/tool.js";
+import type { AgentEvent, JsonValue, PendingCall, ToolRisk } from "../types.js";
 import type { Graph, State } from "./graph.js";
+import { gateToolCall, humanGate, pendingCalls } from "./approval-gate.js";
+import { BudgetStop, type RunContext } from "./run-context.js";
 
 /** Thrown by a node to pause the run until a person decides the pending calls. */
 export class GraphInterrupt extends Error {
@@ -26,21 +28,6 @@ export class GraphInterrupt extends Error {
     super(`waiting for approval of ${pending.map((p) => p.callId).join(", ")}`);
     this.name = "GraphInterrupt";
   }
-}
-
-/** Thrown when a budget or limit is spent; the run stops with its last checkpoint. */
-export class BudgetStop extends Error {
-  constructor(readonly stop: StopInfo) {
-    super(`budget exceeded: ${stop.reason} (used ${stop.used} of ${stop.limit})`);
-    this.name = "BudgetStop";
-  }
-}
-
-export interface RunPolicy {
-  /** Tools that never need approval for their risk (untrusted-content approvals still apply). */
-  autoApprove?: readonly string[];
-  /** A tool call after untrusted content with instructions: ask a person (default), refuse it, or allow it. */
-  untrustedInstructions?: "approve" | "block" | "allow";
 }
 
 /** The outcome of one tool call, as a node (and the model) sees it. */
@@ -104,157 +91,11 @@ export interface NodeContext {
   emit(event: AgentEvent): void;
 }
 
-export type ChildExecutor = <C extends State>(graph: Graph<C>, threadId: string, parentThreadId: string, input: Partial<C>) => Promise<C>;
-
-export interface RunContextOptions {
-  store: AgentStore;
-  audit: AuditLog;
-  rootId: string;
-  model?: LanguageModel;
-  tools: ToolBox;
-  budget: Budget;
-  retry?: RetryPolicy;
-  policy?: RunPolicy;
-  vars?: Record<string, string>;
-  onEvent?: (e: AgentEvent) => void;
-  signal?: AbortSignal;
-  usage: RunUsage;
-  taint: Taint[];
-  executeChild: ChildExecutor;
-  /** Random numbers for backoff jitter (tests pass a fixed one). */
-  random?: () => number;
-}
-
 const PENDING = Symbol("pending");
 
-/** State of one root run inside one process, shared by its threads (subgraphs). */
-export class RunContext {
-  readonly store: AgentStore;
-  readonly auditLog: AuditLog;
-  readonly rootId: string;
-  readonly usage: RunUsage;
-  readonly taint: Taint[];
-  budgetStop: StopInfo | undefined;
-  private readonly controller = new AbortController();
-  private readonly segmentStart = performance.now();
-  private readonly baseElapsed: number;
-  private wallTimer: NodeJS.Timeout | undefined;
-  private readonly auditedMessages = new Map<string, string[]>();
-
-  constructor(readonly o: RunContextOptions) {
-    this.store = o.store;
-    this.auditLog = o.audit;
-    this.rootId = o.rootId;
-    this.usage = o.usage;
-    this.taint = o.taint;
-    this.baseElapsed = o.usage.elapsedMs;
-    const outer = o.signal;
-    if (outer) {
-      if (outer.aborted) this.controller.abort(outer.reason);
-      else outer.addEventListener("abort", () => this.controller.abort(outer.reason), { once: true });
-    }
-    if (o.budget.seconds !== undefined) {
-      const left = o.budget.seconds * 1000 - this.baseElapsed;
-      const stop = (): void => {
-        this.budgetStop ??= { reason: "seconds", limit: o.budget.seconds!, used: Math.round(this.elapsedMs()) / 1000 };
-        this.controller.abort(new BudgetStop(this.budgetStop));
-      };
-      if (left <= 0) stop();
-      else this.wallTimer = setTimeout(stop, left);
-      this.wallTimer?.unref?.();
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  get model(): LanguageModel | undefined {
-    return this.o.model;
-  }
-
-  get tools(): ToolBox {
-    return this.o.tools;
-  }
-
-  get vars(): Record<string, string> {
-    return this.o.vars ?? {};
-  }
-
-  elapsedMs(): number {
-    return this.baseElapsed + (performance.now() - this.segmentStart);
-  }
-
-  dispose(): void {
-    clearTimeout(this.wallTimer);
-  }
-
-  emit(e: AgentEvent): void {
-    this.o.onEvent?.(e);
-  }
-
-  audit(threadId: string, type: AuditType, actor: string, data: JsonValue): void {
-    this.auditLog.append(this.rootId, { threadId, type, actor, data });
-  }
-
-  /** Usage with the elapsed time brought up to date (what checkpoints and results carry). */
-  usageNow(): RunUsage {
-    this.usage.elapsedMs = Math.round(this.elapsedMs());
-    return { ...this.usage };
-  }
-
-  persistRuntime(): void {
-    this.store.updateRuntime(this.rootId, { usage: this.usageNow(), taint: this.taint });
-  }
-
-  /** The first budget that is spent, if any (the wall clock is handled by its timer). */
-  spentBudget(): StopInfo | undefined {
-    const b = this.o.budget;
-    const u = this.usage;
-    const tokens = u.inputTokens + u.outputTokens;
-    if (b.tokens !== undefined && tokens >= b.tokens) return { reason: "tokens", limit: b.tokens, used: tokens };
-    if (b.costUsd !== undefined && u.costUsd >= b.costUsd) return { reason: "cost", limit: b.costUsd, used: u.costUsd };
-    if (b.seconds !== undefined && this.elapsedMs() >= b.seconds * 1000) return { reason: "seconds", limit: b.seconds, used: Math.round(this.elapsedMs()) / 1000 };
-    return undefined;
-  }
-
-  checkBudget(extra?: "toolCall"): void {
-    if (this.budgetStop) throw new BudgetStop(this.budgetStop);
-    let spent = this.spentBudget();
-    const b = this.o.budget;
-    if (!spent && extra === "toolCall" && b.toolCalls !== undefined && this.usage.toolCalls >= b.toolCalls) spent = { reason: "toolCalls", limit: b.toolCalls, used: this.usage.toolCalls };
-    if (spent) {
-      this.budgetStop = spent;
-      throw new BudgetStop(spent);
-    }
-  }
-
-  /** A NodeContext for one execution of a node. */
-  nodeContext(threadId: string, node: string, step: number, visit: number): NodeContext {
-    return new NodeRunContext(this, threadId, node, step, visit);
-  }
-
-  /** Audits the part of a request's messages this thread has not logged yet. */
-  newMessages(threadId: string, messages: GenerateRequest["messages"]): { skipped: number; messages: JsonValue } {
-    const hashes = messages.map((m) => sha256(JSON.stringify(m)));
-    const before = this.auditedMessages.get(threadId) ?? [];
-    let same = 0;
-    while (same < before.length && same < hashes.length && before[same] === hashes[same]) same++;
-    this.auditedMessages.set(threadId, hashes);
-    return { skipped: same, messages: messages.slice(same) as unknown as JsonValue };
-  }
-
-  retryPolicy(): RetryPolicy {
-    return this.o.retry ?? DEFAULT_RETRY;
-  }
-
-  get policy(): RunPolicy {
-    return this.o.policy ?? {};
-  }
-
-  get random(): (() => number) | undefined {
-    return this.o.random;
-  }
+/** A NodeContext for one execution of a node of the run `rc`. */
+export function nodeContext(rc: RunContext, threadId: string, node: string, step: number, visit: number): NodeContext {
+  return new NodeRunContext(rc, threadId, node, step, visit);
 }
 
 /** Every string inside a JSON value (object keys included), in order. */
@@ -393,10 +234,7 @@ class NodeRunContext implements NodeContext {
   }
 
   private pendingFor(callIds: string[]): PendingCall[] {
-    return callIds.map((id) => {
-      const a = this.store.getApproval(this.threadId, id)!;
-      return { callId: a.callId, tool: a.tool, args: a.args, reason: a.reason, risk: a.risk, threadId: a.threadId, node: a.node, requestedAt: a.requestedAt };
-    });
+    return pendingCalls(this.store, this.threadId, callIds);
   }
 
   private finishWithoutRunning(key: string, out: ToolCallOutcome): ToolCallOutcome {
@@ -410,19 +248,6 @@ class NodeRunContext implements NodeContext {
   private errorOutcome(call: ToolCallRequest, e: StrataError): ToolCallOutcome {
     const error = { code: e.code, message: e.message, hint: e.hint };
     return { callId: call.callId, tool: call.name, ok: false, error, content: JSON.stringify({ error }), replayed: false };
-  }
-
-  /** Why a call needs a person, or [] when it may run. */
-  private approvalReasons(tool: Tool, interrupted: boolean): string[] {
-    const reasons: string[] = [];
-    const policy = this.rc.policy;
-    if (tool.requiresApproval && !policy.autoApprove?.includes(tool.name)) reasons.push(`${tool.name} is a ${tool.risk} tool and needs approval`);
-    const taint = this.rc.taint[0];
-    if (taint && (policy.untrustedInstructions ?? "approve") === "approve") {
-      reasons.push(`it follows untrusted content with instructions (${taint.source}: "${taint.findings[0] ?? ""}")`);
-    }
-    if (interrupted && !tool.idempotent) reasons.push("an earlier attempt of this call started before the run stopped and may have taken effect");
-    return reasons;
   }
 
   private async runCall(call: ToolCallRequest, box: ToolBox): Promise<ToolCallOutcome | typeof PENDING> {
@@ -444,36 +269,15 @@ class NodeRunContext implements NodeContext {
     if (this.rc.taint.length && this.rc.policy.untrustedInstructions === "block") {
       return this.finishWithoutRunning(key, this.errorOutcome(call, new StrataError("GUARDRAIL_BLOCKED", `${call.name} was not run: it follows untrusted content with instructions`, "answer from what you have without calling tools")));
     }
-    const reasons = this.approvalReasons(tool, j?.status === "started");
-    let approvedBy: string | null = null;
-    if (reasons.length) {
-      let a = this.store.getApproval(this.threadId, call.callId);
-      if (!a) {
-        a = this.store.requestApproval({ callId: call.callId, tool: tool.name, args: args as JsonValue, reason: reasons.join("; "), risk: tool.risk, threadId: this.threadId, node: this.node, requestedAt: this.store.timestamp(), rootId: this.rc.rootId });
-        this.audit("approval.requested", { callId: call.callId, tool: tool.name, args: args as JsonValue, reason: a.reason, risk: tool.risk });
-        this.emit({ type: "approval-needed", threadId: this.threadId, callId: call.callId, tool: tool.name, reason: a.reason });
-      }
-      if (a.status === "pending") return PENDING;
-      if (a.status === "rejected") {
-        const by = a.decidedBy ?? "?";
-        const out: ToolCallOutcome = {
-          callId: call.callId,
-          tool: tool.name,
-          ok: false,
-          rejected: { by, comment: a.comment },
-          error: { code: "FORBIDDEN", message: `a person (${by}) rejected this call${a.comment ? `: ${a.comment}` : ""}`, hint: "do not retry it; continue without it or explain what you needed" },
-          content: JSON.stringify({ rejected: true, by, comment: a.comment }),
-          replayed: false,
-        };
-        return this.finishWithoutRunning(key, out);
-      }
-      approvedBy = a.decidedBy;
-      if (a.editedArgs !== undefined) {
-        try {
-          args = validateArgs(tool, a.editedArgs);
-        } catch (e) {
-          return this.finishWithoutRunning(key, this.errorOutcome(call, toStrataError(e)));
-        }
+    const gate = gateToolCall(this.rc, { threadId: this.threadId, node: this.node }, call.callId, tool, args, j?.status === "started");
+    if (gate.kind === "pending") return PENDING;
+    if (gate.kind === "rejected") return this.finishWithoutRunning(key, gate.outcome);
+    const approvedBy = gate.approvedBy;
+    if (gate.editedArgs !== undefined) {
+      try {
+        args = validateArgs(tool, gate.editedArgs);
+      } catch (e) {
+        return this.finishWithoutRunning(key, this.errorOutcome(call, toStrataError(e)));
       }
     }
     this.rc.checkBudget("toolCall");
@@ -526,12 +330,7 @@ class NodeRunContext implements NodeContext {
 
   async approval(request: { id?: string; reason: string; payload?: JsonValue; risk?: ToolRisk }): Promise<ApprovalDecision> {
     const callId = request.id ?? `${this.node}#${this.visit}.gate${++this.gates}`;
-    let a = this.store.getApproval(this.threadId, callId);
-    if (!a) {
-      a = this.store.requestApproval({ callId, tool: null, args: request.payload ?? null, reason: request.reason, risk: request.risk ?? "write", threadId: this.threadId, node: this.node, requestedAt: this.store.timestamp(), rootId: this.rc.rootId });
-      this.audit("approval.requested", { callId, tool: null, args: request.payload ?? null, reason: request.reason });
-      this.emit({ type: "approval-needed", threadId: this.threadId, callId, tool: null, reason: request.reason });
-    }
+    const a = humanGate(this.rc, { threadId: this.threadId, node: this.node }, callId, request);
     if (a.status === "pending") throw new GraphInterrupt(this.pendingFor([callId]));
     return { approved: a.status === "approved", by: a.decidedBy ?? "?", payload: a.editedArgs ?? a.args, comment: a.comment };
   }

@@ -11,7 +11,8 @@ import { AuditLog } from "../store/audit.js";
 import type { RetryPolicy } from "../tools/execute.js";
 import { ToolBox, type Tool } from "../tools/tool.js";
 import { emptyUsage, type AgentEventListener, type Budget, type JsonValue, type PendingCall, type RunErrorInfo, type RunResult, type RunStatus, type RunUsage, type StopInfo } from "../types.js";
-import { BudgetStop, GraphInterrupt, RunContext, type RunPolicy } from "./context.js";
+import { GraphInterrupt, nodeContext } from "./context.js";
+import { BudgetStop, RunContext, type RunPolicy } from "./run-context.js";
 import { END, START, type Graph, type State } from "./graph.js";
 
 export interface RunOptions {
@@ -209,7 +210,7 @@ class Executor {
           const visit = (current.meta.visits[id] ?? 0) + 1;
           const started = performance.now();
           this.opts.onEvent?.({ type: "node-start", threadId, node: id, step });
-          const update = await node.run(structuredClone(state), rc.nodeContext(threadId, id, step, visit));
+          const update = await node.run(structuredClone(state), nodeContext(rc, threadId, id, step, visit));
           if (update !== undefined && !isUpdate(update)) throw new StrataError("GRAPH_INVALID", `node ${id} returned ${Array.isArray(update) ? "an array" : typeof update}, not an object of state updates`, "return an object like { key: value } (or nothing)");
           if (parallel) store.savePendingWrite(current.checkpointId, id, update ?? {});
           this.opts.onEvent?.({ type: "node-end", threadId, node: id, step, ms: performance.now() - started });

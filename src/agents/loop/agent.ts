@@ -8,7 +8,8 @@
 import { z } from "zod";
 import { StrataError, toStrataError } from "../../core/errors.js";
 import type { ChatMessage, GenerateRequest, GenerateResult, JsonSchema, ToolCall } from "../../model/types.js";
-import { BudgetStop, type NodeContext } from "../graph/context.js";
+import type { NodeContext } from "../graph/context.js";
+import { BudgetStop } from "../graph/run-context.js";
 import { END, graph, START, type Graph, type NodeFn, type State } from "../graph/graph.js";
 import { resumeGraph, runGraph, type RunOptions } from "../graph/runtime.js";
 import { enforce, type Validator } from "../guardrails/validators.js";

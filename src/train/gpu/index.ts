@@ -1,8 +1,4 @@
-// Training and running a llama on the GPU (WebGPU kernels over any HostRunner). Loaded on demand
-// (`await import(...)`) by src/train/pretrain.ts and the builtin provider when asked for "gpu".
-export { DEFAULT_TUNING, type GpuContext, type GpuOpener, type GpuOptions, type KernelTuning, gpuOpener, openGpuContext } from "./context.js";
+// Training a llama on the GPU: the step (src/train/gpu/trainer.ts) over the GPU llama of src/nn/gpu.
+// Loaded on demand (`await import(...)`) by src/train/pretrain.ts when asked for "gpu".
+export { DEFAULT_TUNING, type GpuContext, type GpuOpener, type GpuOptions, type KernelTuning, gpuOpener, openGpuContext } from "../../nn/gpu/index.js";
 export { GpuTrainer, type StepResult } from "./trainer.js";
-export { type GpuKvCache, type GpuModel, forward, gpuModel, newKvCache, releaseKvCache, releaseModel } from "./forward.js";
-export { backward } from "./backward.js";
-export { GpuWeights, checkGpuSupport } from "./weights.js";
-export { ScopedRunner } from "./scope.js";

@@ -7,18 +7,18 @@
 // and moments into the CPU model and optimizer, so the files are the CPU path's own.
 
 import type { Llama } from "../../nn/index.js";
+import { backward } from "../../nn/gpu/backward.js";
+import type { GpuContext } from "../../nn/gpu/context.js";
+import { type GpuModel, forward, gpuModel, releaseModel } from "../../nn/gpu/forward.js";
+import { ScopedRunner } from "../../nn/gpu/scope.js";
+import { GpuWeights } from "../../nn/gpu/weights.js";
 import { type Batch } from "../dataset.js";
-import type { AdamW } from "../optimizer.js";
+import { type AdamW, defaultDecay } from "../optimizer.js";
 import type { HostRunner } from "../../tensor/webgpu/kernel-call.js";
 import { adamwUpdate } from "../../tensor/webgpu/kernels/adamw.js";
 import { countTargets, crossEntropyBackward, crossEntropyForward } from "../../tensor/webgpu/kernels/cross-entropy.js";
 import { fill } from "../../tensor/webgpu/kernels/elementwise.js";
 import { clipGradNorm } from "../../tensor/webgpu/kernels/reduce.js";
-import type { GpuContext } from "./context.js";
-import { backward } from "./backward.js";
-import { type GpuModel, forward, gpuModel, releaseModel } from "./forward.js";
-import { ScopedRunner } from "./scope.js";
-import { GpuWeights } from "./weights.js";
 
 const IGNORE = -100;
 
@@ -35,6 +35,8 @@ export class GpuTrainer<B> {
   private readonly m: Map<string, B>;
   private readonly v: Map<string, B>;
   private readonly runner: HostRunner<B>;
+  /** Whether AdamW decays each parameter (`defaultDecay`, the CPU optimizer's rule). */
+  private readonly decay: Map<string, boolean>;
   /** AdamW steps taken (t of the bias correction). */
   stepCount: number;
 
@@ -42,6 +44,7 @@ export class GpuTrainer<B> {
   constructor(readonly ctx: GpuContext<B>, cpuModel: Llama, private readonly opt: AdamW, private readonly gradClip: number) {
     this.runner = ctx.runner;
     this.model = gpuModel(ctx.runner, new GpuWeights(ctx.runner, cpuModel.config, cpuModel), ctx.tuning);
+    this.decay = new Map(cpuModel.namedParameters().map(([name, t]) => [name, defaultDecay(name, t)]));
     const state = opt.stateTensors();
     const params = this.model.weights.params;
     this.grads = new Map(params.map((p) => [p.name, this.runner.alloc(p.size)]));
@@ -86,7 +89,7 @@ export class GpuTrainer<B> {
     const o = this.opt;
     for (const p of this.model.weights.params) {
       adamwUpdate(this.runner, p.buffer, this.grads.get(p.name)!, this.m.get(p.name)!, this.v.get(p.name)!, p.size, {
-        step: this.stepCount, lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decay: p.decay,
+        step: this.stepCount, lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decay: this.decay.get(p.name)!,
       });
     }
   }

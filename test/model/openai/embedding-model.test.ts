@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { StrataError } from "../../../src/core/errors.js";
 import type { ProgressEvent } from "../../../src/core/events.js";
 import { createOpenAiEmbeddingModel } from "../../../src/model/providers/openai/index.js";
 import { deadServerUrl, deterministicVector, embedDeterministic, failTimes, replyJson, routes, startOpenAiServer, type Handler, type OpenAiServer } from "../../helpers/openai-server.js";
+import { isStrataError } from "../../helpers/errors.js";
 
 const servers: OpenAiServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -13,12 +13,7 @@ async function serve(embeddings: Handler, apiKey?: string): Promise<OpenAiServer
   return s;
 }
 
-const isCode = (code: string, ...patterns: RegExp[]) => (e: unknown) => {
-  assert.ok(e instanceof StrataError, String(e));
-  assert.equal(e.code, code, e.message);
-  for (const p of patterns) assert.match(`${e.message} | ${e.hint}`, p);
-  return true;
-};
+const isCode = isStrataError;
 
 const texts = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"];
 

@@ -21,6 +21,7 @@ import {
   type Handler,
   type OpenAiServer,
 } from "../../helpers/openai-server.js";
+import { isStrataError } from "../../helpers/errors.js";
 
 const servers: OpenAiServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -44,14 +45,7 @@ function finishOf(events: StreamEvent[]): GenerateResult {
   return last.result;
 }
 
-function rejectsWith(code: string, ...patterns: RegExp[]): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof StrataError, `expected a StrataError, got ${String(e)}`);
-    assert.equal(e.code, code, `code of: ${e.message}`);
-    for (const p of patterns) assert.match(`${e.message} | hint: ${e.hint}`, p);
-    return true;
-  };
-}
+const rejectsWith = isStrataError;
 
 /** The parts of a result that generate() and stream() must agree on (latency differs). */
 const comparable = (r: GenerateResult) => ({ ...r, latencyMs: 0 });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { StrataError } from "../../../src/core/errors.js";
 import { buildChatBody } from "../../../src/model/providers/openai/chat-request.js";
 import { fromWireMessages, fromWireToolCall, toWireMessages } from "../../../src/model/providers/openai/messages.js";
 import type { ChatMessage } from "../../../src/model/types.js";
+import { isStrataError } from "../../helpers/errors.js";
 
-const isCode = (code: string, pattern?: RegExp) => (e: unknown) => e instanceof StrataError && e.code === code && (!pattern || pattern.test(e.message));
+const isCode = isStrataError;
 
 const conversation: ChatMessage[] = [
   { role: "system", content: "Be brief." },

@@ -1,6 +1,6 @@
 // A GpuContext over the WGSL interpreter with small tiles and workgroups, for the GPU llama tests
 // (training, checkpoints, inference) that run in CI without a GPU.
-import type { GpuContext, KernelTuning } from "../../../src/train/gpu/context.js";
+import type { GpuContext, KernelTuning } from "../../../src/nn/gpu/context.js";
 import { InterpreterRunner } from "./interpreter-runner.js";
 import { SMALL_TILE } from "./kernel-cases.js";
 

@@ -1,5 +1,5 @@
 // Inference on the GPU for the builtin: provider: the same interface as LlamaInference (engine.ts)
-// over the GPU llama forward (src/train/gpu/forward.ts). Weights are uploaded once; the KV cache is
+// over the GPU llama forward (src/nn/gpu/forward.ts). Weights are uploaded once; the KV cache is
 // a pair of GPU buffers per layer ([context, kvHeads, headDim]), so generating a token runs only
 // that token through the model and reads back one row of logits — the only transfer per token.
 // Loaded on demand (dynamic import) when a model is opened with device "gpu".
@@ -7,10 +7,10 @@ import { StrataError } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
 import type { Llama } from "../../../nn/llama.js";
 import { countTargets, crossEntropyForward } from "../../../tensor/webgpu/kernels/cross-entropy.js";
-import type { GpuContext } from "../../../train/gpu/context.js";
-import { type GpuKvCache, type GpuModel, forward, gpuModel, newKvCache, releaseKvCache, releaseModel } from "../../../train/gpu/forward.js";
-import { ScopedRunner } from "../../../train/gpu/scope.js";
-import { GpuWeights } from "../../../train/gpu/weights.js";
+import type { GpuContext } from "../../../nn/gpu/context.js";
+import { type GpuKvCache, type GpuModel, forward, gpuModel, newKvCache, releaseKvCache, releaseModel } from "../../../nn/gpu/forward.js";
+import { ScopedRunner } from "../../../nn/gpu/scope.js";
+import { GpuWeights } from "../../../nn/gpu/weights.js";
 import type { InferenceEngine, LossTotals } from "./engine.js";
 import { reusablePrefix } from "./prompt-prefix.js";
 import { windowedLoss } from "./windowed-loss.js";

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { StrataError } from "../../../core/errors.js";
 import { type DeviceName, setThreads } from "../../../tensor/index.js";
-import type { GpuOptions } from "../../../train/gpu/context.js";
+import type { GpuOptions } from "../../../nn/gpu/context.js";
 import { parseModelRef, type ModelRef } from "../../ref.js";
 import type { EmbeddingModel, ProviderOptions } from "../../types.js";
 import { BuiltinLanguageModel, DEFAULT_MAX_CONTEXT } from "./language-model.js";
@@ -64,7 +64,7 @@ export async function createBuiltinLanguageModel(ref: ModelRef | string, opts: P
   const contextSize = Math.min(s.contextSize ?? Math.min(parts.model.config.maxSeq, DEFAULT_MAX_CONTEXT), parts.model.config.maxSeq);
   let engine: InferenceEngine | undefined;
   if (device === "gpu") {
-    const [{ checkGpuSupport, gpuOpener }, { GpuLlamaInference }] = await Promise.all([import("../../../train/gpu/index.js"), import("./gpu-engine.js")]);
+    const [{ checkGpuSupport, gpuOpener }, { GpuLlamaInference }] = await Promise.all([import("../../../nn/gpu/index.js"), import("./gpu-engine.js")]);
     checkGpuSupport(parts.model.config);
     const ctx = await gpuOpener(placement)();
     try {

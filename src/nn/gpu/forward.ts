@@ -8,7 +8,7 @@
 // buffers and attention reads the whole cached prefix.
 
 import { StrataError } from "../../core/errors.js";
-import type { LlamaConfig } from "../../nn/index.js";
+import type { LlamaConfig } from "../llama.js";
 import { ropeTable } from "../../tensor/kernels/rows.js";
 import type { HostRunner, Runner } from "../../tensor/webgpu/kernel-call.js";
 import { type ViewLayout, packedLayout } from "../../tensor/webgpu/kernels/attention-common.js";

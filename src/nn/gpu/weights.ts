@@ -3,16 +3,13 @@
 // from a `Llama` (its seeded initialisation, or weights loaded from a checkpoint or GGUF).
 
 import { StrataError } from "../../core/errors.js";
-import type { Llama, LlamaConfig } from "../../nn/index.js";
 import type { HostRunner } from "../../tensor/webgpu/kernel-call.js";
-import { defaultDecay } from "../optimizer.js";
+import type { Llama, LlamaConfig } from "../llama.js";
 
 export interface GpuParameter<B> {
   name: string;
   shape: number[];
   size: number;
-  /** In AdamW's decay set (src/train/optimizer.ts `defaultDecay`). */
-  decay: boolean;
   buffer: B;
 }
 
@@ -29,7 +26,7 @@ export class GpuWeights<B> {
 
   constructor(readonly runner: HostRunner<B>, readonly config: LlamaConfig, model: Llama) {
     checkGpuSupport(config);
-    this.params = model.namedParameters().map(([name, t]) => ({ name, shape: [...t.shape], size: t.size, decay: defaultDecay(name, t), buffer: runner.upload(t.data) }));
+    this.params = model.namedParameters().map(([name, t]) => ({ name, shape: [...t.shape], size: t.size, buffer: runner.upload(t.data) }));
     for (const p of this.params) this.byName.set(p.name, p);
   }
 
