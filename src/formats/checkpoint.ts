@@ -18,6 +18,7 @@
 import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { writeFileAtomic } from "../core/atomic-file.js";
 import { StrataError, isStrataError } from "../core/errors.js";
 import { type LlamaConfig, type StateDict, type TensorData, validateConfig } from "../nn/index.js";
 import type { RngState } from "../tensor/index.js";
@@ -449,24 +450,6 @@ async function syncPath(path: string): Promise<void> {
     }
   } catch {
     // Some filesystems cannot sync a directory; the rename is still atomic.
-  }
-}
-
-/** Writes a small file atomically (temporary file, fsync, rename). */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    const fh = await open(tmp, "wx");
-    try {
-      await fh.writeFile(content, "utf8");
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new StrataError("UNREADABLE", `cannot write ${path}: ${(e as Error).message}`, "check that the folder is writable and has space", { cause: e });
   }
 }
 

@@ -13,8 +13,9 @@
 // than read as a different tokenizer. A file of another format, or of a newer version, is refused
 // with a clear error. Saving writes a temporary file and renames it over the target, so a crash
 // leaves the old file or the new one.
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { writeFileAtomic } from "../core/atomic-file.js";
 import { StrataError, isStrataError } from "../core/errors.js";
 import { SPECIAL_TOKEN_KINDS, type SpecialTokens } from "./special.js";
 import { Tokenizer } from "./tokenizer.js";
@@ -66,14 +67,7 @@ export function serializeTokenizer(tokenizer: Tokenizer): string {
 
 /** Writes the tokenizer to `path` atomically (temporary file, then rename). */
 export async function saveTokenizer(tokenizer: Tokenizer, path: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    await writeFile(tmp, serializeTokenizer(tokenizer), { flag: "wx" });
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new StrataError("UNREADABLE", `cannot write the tokenizer to ${path}: ${(e as Error).message}`, "check that the folder exists and is writable", { cause: e });
-  }
+  await writeFileAtomic(path, serializeTokenizer(tokenizer), { what: "the tokenizer", hint: "check that the folder exists and is writable" });
 }
 
 /** Reads a tokenizer file; `source` names it in errors. */

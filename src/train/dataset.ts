@@ -27,7 +27,7 @@ import { join, resolve } from "node:path";
 import { StrataError, throwIfAborted } from "../core/errors.js";
 import type { LongOperationOptions } from "../core/events.js";
 import { sha256 } from "../core/hash.js";
-import { writeFileAtomic } from "../formats/checkpoint.js";
+import { writeFileAtomic } from "../core/atomic-file.js";
 import type { Rng } from "../tensor/index.js";
 import { completeUtf8Prefix, firstInvalidUtf8 } from "../tokenizer/bytes.js";
 import { type Tokenizer, serializeTokenizer } from "../tokenizer/index.js";

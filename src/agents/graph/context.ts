@@ -10,7 +10,7 @@
 // - the audit log: requests, responses, calls, results, approvals and budget events.
 import { StrataError, toStrataError } from "../../core/errors.js";
 import { sha256 } from "../../core/hash.js";
-import { backoffDelayMs, sleep } from "../../model/providers/openai/retry.js";
+import { withRetry } from "../../core/retry.js";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../../model/types.js";
 import { detectInstructions, fenceUntrusted } from "../guardrails/untrusted.js";
 import type { AgentStore, Taint } from "../store/agent-store.js";
@@ -182,20 +182,21 @@ class NodeRunContext implements NodeContext {
     });
     const policy = this.rc.retryPolicy();
     let result: GenerateResult;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        result = await model.generate(req);
-        break;
-      } catch (e) {
-        if (this.rc.signal.aborted) throw this.rc.budgetStop ? new BudgetStop(this.rc.budgetStop) : toStrataError(e, "ABORTED");
-        const err = toStrataError(e, "INTERNAL");
-        const retry = isTransient(err) && attempt < policy.retries;
-        const delayMs = retry ? backoffDelayMs(attempt, policy.baseMs, policy.maxMs, this.rc.random) : 0;
-        this.audit("model.error", { key, attempt: attempt + 1, code: err.code, message: err.message, retryInMs: retry ? Math.round(delayMs) : null });
-        if (!retry) throw err;
-        this.emit({ type: "retry", threadId: this.threadId, what: `model call in ${this.node}`, attempt: attempt + 1, delayMs, error: err.message });
-        await sleep(delayMs, this.rc.signal);
-      }
+    try {
+      result = await withRetry(() => model.generate(req), {
+        ...policy,
+        signal: this.rc.signal,
+        random: this.rc.random,
+        retryable: (e) => isTransient(toStrataError(e, "INTERNAL")),
+        onFailure: (e, attempt, delayMs) => {
+          const err = toStrataError(e, "INTERNAL");
+          this.audit("model.error", { key, attempt: attempt + 1, code: err.code, message: err.message, retryInMs: delayMs === null ? null : Math.round(delayMs) });
+          if (delayMs !== null) this.emit({ type: "retry", threadId: this.threadId, what: `model call in ${this.node}`, attempt: attempt + 1, delayMs, error: err.message });
+        },
+      });
+    } catch (e) {
+      if (this.rc.signal.aborted) throw this.rc.budgetStop ? new BudgetStop(this.rc.budgetStop) : toStrataError(e, "ABORTED");
+      throw toStrataError(e, "INTERNAL");
     }
     const u = this.rc.usage;
     u.modelCalls += 1;

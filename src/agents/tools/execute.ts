@@ -4,7 +4,7 @@
 // to the tool's size cap. Failures are returned, not thrown: the agent loop feeds them to the model.
 import { z } from "zod";
 import { isStrataError, StrataError, toStrataError } from "../../core/errors.js";
-import { backoffDelayMs, sleep } from "../../model/providers/openai/retry.js";
+import { type RetryPolicy, withRetry } from "../../core/retry.js";
 import type { JsonValue, RunErrorInfo } from "../types.js";
 import type { Tool, ToolContext } from "./tool.js";
 
@@ -19,13 +19,9 @@ export function isTransient(e: unknown): boolean {
   return isStrataError(e) && TRANSIENT_CODES.has(e.code);
 }
 
-export interface RetryPolicy {
-  /** Tries after the first (default 2). */
-  retries: number;
-  baseMs: number;
-  maxMs: number;
-}
+export type { RetryPolicy };
 
+/** Tool and model calls of agent runs: two more tries, 250 ms then 500 ms (± jitter). */
 export const DEFAULT_RETRY: RetryPolicy = { retries: 2, baseMs: 250, maxMs: 4_000 };
 
 /** Zod issues as one readable line: `path: message; path: message`. */
@@ -105,20 +101,26 @@ export async function invokeTool(
 ): Promise<ToolOutcome> {
   const policy = o.retry ?? DEFAULT_RETRY;
   const repeatable = tool.idempotent || tool.risk === "read";
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const value = await withTimeout(async (signal) => tool.run(args, { ...ctx, signal, attempt: ctx.attempt + attempt }), tool.timeoutMs, ctx.signal, `tool ${tool.name}`);
-      return { ok: true, ...capResult(value, tool.maxResultChars) };
-    } catch (e) {
-      if (ctx.signal.aborted) throw toStrataError(e, "ABORTED");
-      const err = toStrataError(e, "TOOL_FAILED", `check the arguments of ${tool.name}`);
-      if (repeatable && isTransient(err) && attempt < policy.retries) {
-        const delay = backoffDelayMs(attempt, policy.baseMs, policy.maxMs, o.random);
-        o.onRetry?.(attempt + 1, delay, err);
-        await sleep(delay, ctx.signal);
-        continue;
-      }
-      return { ok: false, error: { code: err.code, message: err.message, hint: err.hint } };
-    }
+  const failure = (e: unknown): StrataError => toStrataError(e, "TOOL_FAILED", `check the arguments of ${tool.name}`);
+  try {
+    return await withRetry(
+      async (attempt) => {
+        const value = await withTimeout(async (signal) => tool.run(args, { ...ctx, signal, attempt: ctx.attempt + attempt }), tool.timeoutMs, ctx.signal, `tool ${tool.name}`);
+        return { ok: true as const, ...capResult(value, tool.maxResultChars) };
+      },
+      {
+        ...policy,
+        signal: ctx.signal,
+        random: o.random,
+        retryable: (e) => repeatable && isTransient(failure(e)),
+        onFailure: (e, attempt, delayMs) => {
+          if (delayMs !== null) o.onRetry?.(attempt + 1, delayMs, failure(e));
+        },
+      },
+    );
+  } catch (e) {
+    if (ctx.signal.aborted) throw toStrataError(e, "ABORTED");
+    const err = failure(e);
+    return { ok: false, error: { code: err.code, message: err.message, hint: err.hint } };
   }
 }

@@ -3,9 +3,10 @@
 // files (run.json, checkpoints/, loss.html) are the trainer's and follow src/formats/checkpoint.ts.
 // Written atomically (temporary file, fsync, rename) so a crash leaves the old or the new version.
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { writeFileAtomicSync } from "../../core/atomic-file.js";
 import { StrataError } from "../../core/errors.js";
 
 export const JOB_FORMAT = "strata-training-job";
@@ -92,18 +93,5 @@ export function readJob(runDir: string): Job {
 /** Replaces job.json atomically. Synchronous on purpose: writes of one run never interleave. */
 export function writeJob(runDir: string, job: Job): void {
   const path = jobPath(runDir);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    const fd = openSync(tmp, "wx");
-    try {
-      writeSync(fd, JSON.stringify(job, null, 2) + "\n");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new StrataError("UNREADABLE", `cannot write ${path}: ${(e as Error).message}`, "check that the data folder is writable and has space", { cause: e });
-  }
+  writeFileAtomicSync(path, JSON.stringify(job, null, 2) + "\n", { hint: "check that the data folder is writable and has space" });
 }

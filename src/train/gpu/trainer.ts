@@ -14,6 +14,7 @@ import { ScopedRunner } from "../../nn/gpu/scope.js";
 import { GpuWeights } from "../../nn/gpu/weights.js";
 import { type Batch } from "../dataset.js";
 import { type AdamW, defaultDecay } from "../optimizer.js";
+import type { StepResult, Stepper } from "../stepper.js";
 import type { HostRunner } from "../../tensor/webgpu/kernel-call.js";
 import { adamwUpdate } from "../../tensor/webgpu/kernels/adamw.js";
 import { countTargets, crossEntropyBackward, crossEntropyForward } from "../../tensor/webgpu/kernels/cross-entropy.js";
@@ -22,14 +23,8 @@ import { clipGradNorm } from "../../tensor/webgpu/kernels/reduce.js";
 
 const IGNORE = -100;
 
-export interface StepResult {
-  /** Mean loss of each micro-batch. */
-  losses: number[];
-  /** The global gradient norm before clipping. */
-  norm: number;
-}
-
-export class GpuTrainer<B> {
+/** The GPU stepper of the training loop (src/train/stepper.ts). */
+export class GpuTrainer<B> implements Stepper {
   readonly model: GpuModel<B>;
   readonly grads: Map<string, B>;
   private readonly m: Map<string, B>;
@@ -41,7 +36,7 @@ export class GpuTrainer<B> {
   stepCount: number;
 
   /** Uploads the CPU model's parameters and the optimizer's moments (zeros, or a checkpoint's). */
-  constructor(readonly ctx: GpuContext<B>, cpuModel: Llama, private readonly opt: AdamW, private readonly gradClip: number) {
+  constructor(readonly ctx: GpuContext<B>, private readonly cpuModel: Llama, private readonly opt: AdamW, private readonly gradClip: number) {
     this.runner = ctx.runner;
     this.model = gpuModel(ctx.runner, new GpuWeights(ctx.runner, cpuModel.config, cpuModel), ctx.tuning);
     this.decay = new Map(cpuModel.namedParameters().map(([name, t]) => [name, defaultDecay(name, t)]));
@@ -114,8 +109,8 @@ export class GpuTrainer<B> {
   }
 
   /** Copies parameters, moments and the step count into the CPU model and optimizer (for a checkpoint). */
-  async downloadInto(cpuModel: Llama): Promise<void> {
-    await this.model.weights.downloadInto(cpuModel);
+  async download(): Promise<void> {
+    await this.model.weights.downloadInto(this.cpuModel);
     const state = this.opt.stateTensors();
     for (const p of this.model.weights.params) {
       state[`${p.name}.exp_avg`]!.data.set(await this.runner.download(this.m.get(p.name)!, p.size));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep } from "../../../src/model/providers/openai/retry.js";
+import { backoffDelayMs, sleep } from "../../../src/core/retry.js";
+import { isRetryableStatus, parseRetryAfter } from "../../../src/model/providers/openai/retry.js";
 import { StrataError } from "../../../src/core/errors.js";
 
 describe("retry policy", () => {

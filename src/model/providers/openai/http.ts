@@ -3,7 +3,8 @@
 import { StrataError, toStrataError } from "../../../core/errors.js";
 import { displayUrl, endpointUrl, redact, type OpenAiConfig } from "./config.js";
 import { abortedError, httpStatusError, networkError, networkErrorCode, timeoutError } from "./http-errors.js";
-import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep } from "./retry.js";
+import { backoffDelayMs, sleep } from "../../../core/retry.js";
+import { isRetryableStatus, parseRetryAfter } from "./retry.js";
 
 /** A successful (2xx) answer whose body is still to be read. */
 export interface OpenAiCall {
@@ -52,7 +53,7 @@ export async function postJson(cfg: OpenAiConfig, path: string, body: unknown, c
     };
     const retryIn = async (ms: number, why: string): Promise<void> => {
       cfg.log(`${why} from POST ${displayUrl(url)}; retry ${attempt + 1} of ${cfg.maxRetries} in ${(ms / 1000).toFixed(1)} s`);
-      await sleep(ms, callerSignal);
+      await sleep(ms, callerSignal, abortedError);
     };
 
     let response: Response;
