@@ -81,7 +81,29 @@ export type StreamEvent =
   | { type: "tool-call"; call: ToolCall }
   | { type: "finish"; result: GenerateResult };
 
+/** The version of this contract (capabilities.ts LANGUAGE_MODEL_SPEC); bumped on a breaking change. */
+export type LanguageModelSpec = "strata.language-model.v1";
+
+/** Whether a model can do something; "maybe" when the provider cannot know before asking (a remote server). */
+export type Support = boolean | "maybe";
+
+/** What a language model declares it can do, so callers choose a path before sending a request. */
+export interface ModelCapabilities {
+  /** Native tool calls (`request.tools`, `result.toolCalls`). */
+  tools: Support;
+  /** Output constrained to a JSON schema (`request.responseSchema`, `result.json`). */
+  jsonSchema: Support;
+  /** Incremental text from `stream()` (without it, the whole text arrives as one delta). */
+  streaming: Support;
+  /** Per-token log-probabilities (no field of contract v1's results carries them yet). */
+  logprobs: Support;
+}
+
 export interface LanguageModel {
+  /** The contract version implemented; absent means v1. */
+  readonly specificationVersion?: LanguageModelSpec;
+  /** What the model can do (capabilities.ts); absent means UNDECLARED: try, and read MODEL_UNSUPPORTED. */
+  readonly capabilities?: ModelCapabilities;
   /** The model reference it was created from, e.g. "gguf:./models/x.gguf". */
   readonly id: string;
   readonly provider: string;

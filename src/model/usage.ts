@@ -91,6 +91,8 @@ export class UsageMeter {
  */
 export function meterLanguageModel(model: LanguageModel, meter: UsageMeter): LanguageModel {
   return {
+    specificationVersion: model.specificationVersion,
+    capabilities: model.capabilities,
     id: model.id,
     provider: model.provider,
     contextLength: model.contextLength,

@@ -88,7 +88,7 @@ test("JSON fallback: with toolMode json (or when the provider rejects tools) cal
   assert.match(fixMe.content, /not one JSON object/);
 
   const noTools = scriptedModel((request) => {
-    if (request.tools) return { error: new StrataError("MODEL_BAD_REQUEST", "this model does not support tools", "") };
+    if (request.tools) return { error: new StrataError("MODEL_UNSUPPORTED", "tool calls are not supported by this server", "") };
     return request.messages.some((m) => m.content.startsWith("Result of calculator")) ? { json: { action: { answer: "done" } } } : { json: { action: { tool: "calculator", arguments: { expression: "1+2" } } } };
   });
   const auto = await runAgent({ goal: "1+2", model: noTools, tools: [calculatorTool()], store });
@@ -98,8 +98,8 @@ test("JSON fallback: with toolMode json (or when the provider rejects tools) cal
 
   // A provider with neither tools nor schemas (like the builtin engine today): JSON asked for in words.
   const bare = scriptedModel((request) => {
-    if (request.tools) return { error: new StrataError("MODEL_BAD_REQUEST", "tool calls are not supported by the builtin engine yet", "") };
-    if (request.responseSchema) return { error: new StrataError("MODEL_BAD_REQUEST", "JSON-schema output (responseSchema) is not supported by the builtin engine yet", "") };
+    if (request.tools) return { error: new StrataError("MODEL_UNSUPPORTED", "tool calls are not supported by the builtin engine yet", "") };
+    if (request.responseSchema) return { error: new StrataError("MODEL_UNSUPPORTED", "JSON-schema output (responseSchema) is not supported by the builtin engine yet", "") };
     const last = request.messages.at(-1)!;
     return last.content.startsWith("Result of calculator") ? { text: 'Sure! {"action": {"answer": "3"}}' } : { text: '```json\n{"action": {"tool": "calculator", "arguments": {"expression": "1+2"}}}\n```' };
   });
@@ -108,6 +108,22 @@ test("JSON fallback: with toolMode json (or when the provider rejects tools) cal
   const lastRequest = bare.requests.at(-1)!;
   assert.ok(lastRequest.messages.every((m) => m.role !== "tool" && !m.toolCalls), "the transcript has no tool roles for a provider without tools");
   assert.match(lastRequest.messages.at(-2)!.content, /"tool":"calculator"/);
+
+  // A model that declares what it lacks is never sent a request it would refuse.
+  const declared = Object.assign(
+    scriptedModel((request) => {
+      assert.ok(!request.tools && !request.responseSchema, "no tools and no schema are sent to a model that declares neither");
+      return request.messages.at(-1)!.content.startsWith("Result of calculator") ? { text: '{"action": {"answer": "3"}}' } : { text: '{"action": {"tool": "calculator", "arguments": {"expression": "1+2"}}}' };
+    }),
+    { capabilities: { tools: false, jsonSchema: false, streaming: true, logprobs: false } },
+  );
+  const planned = await runAgent({ goal: "1+2", model: declared, tools: [calculatorTool()], store });
+  assert.deepEqual([planned.status, planned.result, planned.state.toolMode], ["completed", "3", "prompt"]);
+  // A plain 400 that mentions tools is not read as "unsupported": only the typed code is.
+  const plain400 = scriptedModel(() => ({ error: new StrataError("MODEL_BAD_REQUEST", "HTTP 400: bad tool arguments", "") }));
+  const failed = await runAgent({ goal: "1+2", model: plain400, tools: [calculatorTool()], store });
+  assert.equal(failed.status, "failed");
+  assert.equal(plain400.requests.length, 1);
 });
 
 test("approvals: a write tool waits; approve runs it once, edit changes its arguments, reject tells the model", async () => {

@@ -7,6 +7,7 @@
 //   r.status === "completed" && r.result  // the answer
 import { z } from "zod";
 import { StrataError, toStrataError } from "../../core/errors.js";
+import { capabilitiesOf } from "../../model/capabilities.js";
 import type { ChatMessage, GenerateRequest, GenerateResult, JsonSchema, ToolCall } from "../../model/types.js";
 import type { NodeContext } from "../graph/context.js";
 import { BudgetStop } from "../graph/run-context.js";
@@ -133,14 +134,9 @@ function uniqueIds(calls: ToolCall[], messages: ChatMessage[], visit: number): T
   });
 }
 
-function isToolsUnsupported(e: unknown): boolean {
-  const err = toStrataError(e);
-  return err.code === "MODEL_BAD_REQUEST" && /tool|function/i.test(err.message);
-}
-
-function isSchemaUnsupported(e: unknown): boolean {
-  const err = toStrataError(e);
-  return err.code === "MODEL_BAD_REQUEST" && /schema|json|response_format/i.test(err.message);
+/** The model said it lacks the feature the request used (the contract's typed error; no message matching). */
+function isUnsupported(e: unknown): boolean {
+  return toStrataError(e).code === "MODEL_UNSUPPORTED";
 }
 
 /**
@@ -160,7 +156,10 @@ export function plainTranscript(messages: ChatMessage[]): ChatMessage[] {
 function modelNode(opts: AgentOptions): NodeFn<AgentState> {
   return async (state, ctx) => {
     const tools = opts.tools ? (opts.tools instanceof ToolBox ? opts.tools : new ToolBox(opts.tools)) : ctx.tools;
-    let mode: ToolMode = state.toolMode ?? (opts.toolMode === undefined || opts.toolMode === "auto" ? "native" : opts.toolMode);
+    // "auto" starts with the best the model declares it has; "maybe" is tried and dropped on MODEL_UNSUPPORTED.
+    const can = capabilitiesOf(ctx.model);
+    const auto: ToolMode = can.tools !== false ? "native" : can.jsonSchema !== false ? "json" : "prompt";
+    let mode: ToolMode = state.toolMode ?? (opts.toolMode === undefined || opts.toolMode === "auto" ? auto : opts.toolMode);
     const choice = typeof opts.toolChoice === "function" ? opts.toolChoice(ctx.visit) : opts.toolChoice;
     const base = { temperature: opts.temperature ?? 0, seed: opts.seed, maxTokens: opts.maxTokens ?? 512 };
     const messages = [systemMessage(opts), ...state.messages];
@@ -176,7 +175,7 @@ function modelNode(opts: AgentOptions): NodeFn<AgentState> {
           calls = r.toolCalls;
           text = r.text;
         } catch (e) {
-          if (opts.toolMode === "native" || !isToolsUnsupported(e) || e instanceof BudgetStop) throw e;
+          if (opts.toolMode === "native" || !isUnsupported(e) || e instanceof BudgetStop) throw e;
           ctx.audit("model.error", { switchedTo: "json", reason: toStrataError(e).message });
           mode = "json";
         }
@@ -189,7 +188,7 @@ function modelNode(opts: AgentOptions): NodeFn<AgentState> {
             try {
               r = await ctx.generate({ ...base, messages: jsonMessages, responseSchema: jsonActionSchema(tools) });
             } catch (e) {
-              if (opts.toolMode === "json" || !isSchemaUnsupported(e) || e instanceof BudgetStop) throw e;
+              if (opts.toolMode === "json" || !isUnsupported(e) || e instanceof BudgetStop) throw e;
               ctx.audit("model.error", { switchedTo: "prompt", reason: toStrataError(e).message });
               mode = "prompt";
             }

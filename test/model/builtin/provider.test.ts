@@ -170,8 +170,8 @@ describe("builtin language model", () => {
   });
 
   test("tools and response schemas are refused as not supported yet; bad options and overlong prompts are clear errors", async () => {
-    await assert.rejects(lm.generate({ messages: user("hi"), tools: [{ name: "f", parameters: { type: "object" } }] }), isCode("MODEL_BAD_REQUEST", /tool calls are not supported by the builtin engine yet/, /gguf:/));
-    await assert.rejects(lm.generate({ messages: user("hi"), responseSchema: { type: "object" } }), isCode("MODEL_BAD_REQUEST", /responseSchema.*not supported by the builtin engine yet/));
+    await assert.rejects(lm.generate({ messages: user("hi"), tools: [{ name: "f", parameters: { type: "object" } }] }), isCode("MODEL_UNSUPPORTED", /tool calls are not supported by the builtin engine yet/, /gguf:/));
+    await assert.rejects(lm.generate({ messages: user("hi"), responseSchema: { type: "object" } }), isCode("MODEL_UNSUPPORTED", /responseSchema.*not supported by the builtin engine yet/));
     const ok = await lm.generate({ messages: user("hi"), tools: [{ name: "f", parameters: { type: "object" } }], toolChoice: "none", maxTokens: 2 });
     assert.ok(ok.usage.outputTokens >= 1, "toolChoice none ignores the tools");
     await assert.rejects(lm.generate({ messages: user("hi"), temperature: -1 }), isCode("USAGE", /temperature/));

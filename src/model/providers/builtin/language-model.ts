@@ -18,13 +18,14 @@
 // stops at the end of the context instead (finish "length"), so the conversation's start is never lost.
 //
 // Tools and response schemas are not supported by this engine yet: a request with either is a
-// MODEL_BAD_REQUEST error saying so (no constrained decoding).
+// MODEL_UNSUPPORTED error saying so (no constrained decoding), and `capabilities` declares it.
 //
 // One request runs at a time (there is one KV cache); others wait their turn. Each token yields to
 // the event loop, so aborts, timers and other requests' I/O keep running during a generation.
 import { StrataError, throwIfAborted } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
 import type { Tokenizer } from "../../../tokenizer/index.js";
+import { LANGUAGE_MODEL_SPEC, unsupported } from "../../capabilities.js";
 import { Sampler, StopSequenceMatcher } from "../../sampling.js";
 import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelPrice, SamplingOptions, StreamEvent } from "../../types.js";
 import { priceFor, withCost } from "../../usage.js";
@@ -57,6 +58,8 @@ export const DEFAULT_MAX_CONTEXT = 4096;
 
 export class BuiltinLanguageModel implements LanguageModel {
   readonly provider = "builtin";
+  readonly specificationVersion = LANGUAGE_MODEL_SPEC;
+  readonly capabilities = { tools: false, jsonSchema: false, streaming: true, logprobs: false } as const;
   readonly id: string;
   readonly contextLength: number;
   readonly tokenizer: Tokenizer;
@@ -111,10 +114,10 @@ export class BuiltinLanguageModel implements LanguageModel {
   /** The ids a chat request becomes: ChatML with the assistant's turn opened. */
   chatIds(request: GenerateRequest): number[] {
     if (request.tools && request.tools.length > 0 && request.toolChoice !== "none") {
-      throw new StrataError("MODEL_BAD_REQUEST", "tool calls are not supported by the builtin engine yet", "leave out tools (or set toolChoice: \"none\"), or use a gguf: or openai: model for tool calls");
+      throw unsupported("tools", "the builtin engine yet", "leave out tools (or set toolChoice: \"none\"), or use a gguf: or openai: model for tool calls");
     }
     if (request.responseSchema) {
-      throw new StrataError("MODEL_BAD_REQUEST", "JSON-schema output (responseSchema) is not supported by the builtin engine yet", "leave out responseSchema, or use a gguf: or openai: model for structured output");
+      throw unsupported("jsonSchema", "the builtin engine yet", "leave out responseSchema, or use a gguf: or openai: model for structured output");
     }
     if (!Array.isArray(request.messages) || request.messages.length === 0) throw new StrataError("USAGE", "the request has no messages", 'e.g. messages: [{ role: "user", content: "Hi" }]');
     return this.tokenizer.applyChatTemplate(

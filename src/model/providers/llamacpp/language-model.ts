@@ -5,6 +5,7 @@
 import { basename } from "node:path";
 import type { ChatHistoryItem, ChatWrapper, GbnfJsonSchema, LlamaContext, LlamaContextSequence, LlamaGrammar } from "node-llama-cpp";
 import { StrataError, throwIfAborted } from "../../../core/errors.js";
+import { LANGUAGE_MODEL_SPEC } from "../../capabilities.js";
 import type { ModelRef } from "../../ref.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, ProviderOptions, StreamEvent } from "../../types.js";
 import { priceFor, withCost } from "../../usage.js";
@@ -45,6 +46,9 @@ export async function createLlamaCppLanguageModel(ref: ModelRef | string, opts: 
 class LlamaCppLanguageModel implements LanguageModel {
   readonly id: string;
   readonly provider = "llamacpp";
+  readonly specificationVersion = LANGUAGE_MODEL_SPEC;
+  /** Tools through node-llama-cpp's function calling, schemas through its JSON-schema grammars. */
+  readonly capabilities = { tools: true, jsonSchema: true, streaming: true, logprobs: false } as const;
   readonly contextLength: number;
   private loading?: Promise<Loaded>;
   private queue: Promise<unknown> = Promise.resolve();

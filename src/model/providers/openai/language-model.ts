@@ -1,6 +1,7 @@
 // A LanguageModel over any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
 // llama.cpp's server, LM Studio…), spoken over plain fetch.
 import { StrataError } from "../../../core/errors.js";
+import { LANGUAGE_MODEL_SPEC, unsupported } from "../../capabilities.js";
 import { estimateTokens } from "../../usage.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, StreamEvent } from "../../types.js";
 import { buildChatBody } from "./chat-request.js";
@@ -28,6 +29,9 @@ async function completionResult(cfg: OpenAiConfig, request: GenerateRequest, cal
 
 class OpenAiLanguageModel implements LanguageModel {
   readonly provider = "openai";
+  readonly specificationVersion = LANGUAGE_MODEL_SPEC;
+  /** Whether the server implements tools and schemas is known only when it answers (see `post`). */
+  readonly capabilities = { tools: "maybe", jsonSchema: "maybe", streaming: true, logprobs: false } as const;
   readonly id: string;
 
   constructor(private readonly cfg: OpenAiConfig) {
@@ -36,14 +40,30 @@ class OpenAiLanguageModel implements LanguageModel {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const startedAt = performance.now();
-    const call = await postJson(this.cfg, CHAT_PATH, buildChatBody(this.cfg.model, request, false), request.signal);
+    const call = await this.post(request, false);
     return completionResult(this.cfg, request, call, startedAt);
+  }
+
+  /**
+   * POSTs the chat request. A 400 that names tools (or schemas) when the request carried them is
+   * the server saying it lacks the feature: that becomes MODEL_UNSUPPORTED, which callers act on.
+   */
+  private async post(request: GenerateRequest, stream: boolean): Promise<OpenAiCall> {
+    try {
+      return await postJson(this.cfg, CHAT_PATH, buildChatBody(this.cfg.model, request, stream), request.signal, stream ? "text/event-stream" : "application/json");
+    } catch (e) {
+      if (!(e instanceof StrataError) || e.code !== "MODEL_BAD_REQUEST") throw e;
+      const where = `the server at ${displayUrl(this.cfg.baseUrl)} (${e.message})`;
+      if (request.tools?.length && /\btools?\b|function/i.test(e.message)) throw unsupported("tools", where, "leave out tools, or use a server/model with tool calling", e);
+      if (request.responseSchema && /schema|json|response_format/i.test(e.message)) throw unsupported("jsonSchema", where, "leave out responseSchema, or use a server with structured output", e);
+      throw e;
+    }
   }
 
   async *stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
     const startedAt = performance.now();
     const cfg = this.cfg;
-    const call = await postJson(cfg, CHAT_PATH, buildChatBody(cfg.model, request, true), request.signal, "text/event-stream");
+    const call = await this.post(request, true);
     const contentType = call.response.headers.get("content-type") ?? "";
     if (!contentType.includes("text/event-stream")) {
       // A server that ignores stream:true answers whole; pass that on as a one-piece stream.
