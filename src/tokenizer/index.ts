@@ -8,6 +8,7 @@ export {
   type TrainTokenizerResult,
   type TrainTokenizerStats,
 } from "./train.js";
+export { readUtf8Chunks } from "./utf8-reader.js";
 export { DEFAULT_SPECIAL_TOKENS, SPECIAL_TOKEN_KINDS, type SpecialTokens, type SpecialTokenKind } from "./special.js";
 export { CHAT_ROLES, type ChatRole, type ChatMessage, type ChatTemplateOptions } from "./chat.js";
 export {

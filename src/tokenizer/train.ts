@@ -19,7 +19,8 @@ import { open, type FileHandle } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { StrataError, throwIfAborted } from "../core/errors.js";
 import type { LongOperationOptions } from "../core/events.js";
-import { BYTE_TO_CHAR, completeUtf8Prefix, firstInvalidUtf8, utf8Encode } from "./bytes.js";
+import { BYTE_TO_CHAR, utf8Encode } from "./bytes.js";
+import { readUtf8Chunks } from "./utf8-reader.js";
 import { StreamingPretokenizer } from "./pretokenize.js";
 import { specialTokenList, type SpecialTokens } from "./special.js";
 import { Tokenizer } from "./tokenizer.js";
@@ -149,35 +150,6 @@ async function openTextFile(path: string): Promise<FileHandle> {
     if (code === "ENOENT") throw new StrataError("NOT_FOUND", `training file ${path} does not exist`, "check the path");
     if (code === "EACCES" || code === "EPERM") throw new StrataError("UNREADABLE", `training file ${path} cannot be read (permission denied)`, "make it readable or leave it out");
     throw new StrataError("UNREADABLE", `training file ${path} cannot be opened: ${(e as Error).message}`, "check the path", { cause: e });
-  }
-}
-
-/** Reads a file chunk by chunk as UTF-8 text; a chunk never ends inside a character. */
-async function readUtf8Chunks(fh: FileHandle, path: string, chunkBytes: number, onText: (text: string, bytes: number) => void): Promise<void> {
-  const buf = Buffer.alloc(chunkBytes + 4);
-  let held = 0; // bytes of a character cut by the previous read, at buf[0..held)
-  let offset = 0; // file offset of buf[0]
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, held, chunkBytes, null);
-    const end = held + bytesRead;
-    const cut = bytesRead === 0 ? end : completeUtf8Prefix(buf, end);
-    const bad = firstInvalidUtf8(buf, cut);
-    if (bad >= 0) {
-      throw new StrataError(
-        "INVALID_UTF8",
-        `training file ${path} is not UTF-8 text (byte 0x${buf[bad]!.toString(16).padStart(2, "0")} at offset ${offset + bad} ${bytesRead === 0 ? "starts a character the file cuts short" : "is not valid UTF-8"})`,
-        "convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8) or leave it out",
-      );
-    }
-    if (cut > 0) {
-      let text = buf.toString("utf8", 0, cut);
-      if (offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark is not text
-      onText(text, cut);
-    }
-    if (bytesRead === 0) return;
-    buf.copy(buf, 0, cut, end);
-    held = end - cut;
-    offset += cut;
   }
 }
 

@@ -29,8 +29,7 @@ import type { LongOperationOptions } from "../core/events.js";
 import { sha256 } from "../core/hash.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import type { Rng } from "../tensor/index.js";
-import { completeUtf8Prefix, firstInvalidUtf8 } from "../tokenizer/bytes.js";
-import { type Tokenizer, serializeTokenizer } from "../tokenizer/index.js";
+import { type Tokenizer, readUtf8Chunks, serializeTokenizer } from "../tokenizer/index.js";
 
 export const TOKENS_MAGIC = "STRTOKNS";
 export const TOKENS_VERSION = 1;
@@ -171,38 +170,20 @@ export async function buildTokenDataset(files: readonly string[], tokenizer: Tok
 async function readTextChunks(path: string, shown: string, chunkBytes: number, onText: (text: string, bytes: number) => Promise<void>): Promise<void> {
   const fh = await open(path, "r");
   try {
-    const buf = Buffer.alloc(chunkBytes + 4);
-    let held = 0; // bytes of a character cut by the previous read, at buf[0..held)
-    let offset = 0; // file offset of buf[0]
     let carry = ""; // text after the last line break, waiting for the next chunk
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, held, chunkBytes, null);
-      const end = held + bytesRead;
-      const cut = bytesRead === 0 ? end : completeUtf8Prefix(buf, end);
-      const bad = firstInvalidUtf8(buf, cut);
-      if (bad >= 0) {
-        throw new StrataError(
-          "INVALID_UTF8",
-          `training file ${shown} is not UTF-8 text (byte 0x${buf[bad]!.toString(16).padStart(2, "0")} at offset ${offset + bad} ${bytesRead === 0 ? "starts a character the file cuts short" : "is not valid UTF-8"})`,
-          "convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8) or leave it out",
-        );
-      }
-      let text = carry + buf.toString("utf8", 0, cut);
-      if (offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark is not text
-      if (bytesRead === 0) {
-        if (text.length > 0) await onText(text, cut);
-        return;
-      }
+    let carryBytes = 0; // file bytes read but not yet reported with a chunk
+    await readUtf8Chunks(fh, shown, chunkBytes, async (chunk, bytes) => {
+      const text = carry + chunk;
+      carryBytes += bytes;
       const nl = text.lastIndexOf("\n");
       if (nl >= 0 || text.length > LONGEST_CARRY) {
         const upTo = nl >= 0 ? nl + 1 : text.length;
         carry = text.slice(upTo);
-        await onText(text.slice(0, upTo), cut);
+        await onText(text.slice(0, upTo), carryBytes);
+        carryBytes = 0;
       } else carry = text;
-      buf.copy(buf, 0, cut, end);
-      held = end - cut;
-      offset += cut;
-    }
+    });
+    if (carry.length > 0 || carryBytes > 0) await onText(carry, carryBytes);
   } finally {
     await fh.close();
   }
