@@ -291,6 +291,16 @@ describe("OpenAI provider: HTTP failures", () => {
     assert.equal(s.requests.length, 1);
   });
 
+  it("400 about the feature the request used: MODEL_UNSUPPORTED (tools, schemas); the same 400 without it stays MODEL_BAD_REQUEST", async () => {
+    const lm = await createOpenAiLanguageModel((await serve(replyJson(400, { error: { message: "tools are not supported for this model" } }))).ref(), fast);
+    assert.deepEqual([lm.specificationVersion, lm.capabilities?.tools], ["strata.language-model.v1", "maybe"]);
+    const tools = [{ name: "f", description: "d", parameters: { type: "object" } }];
+    await assert.rejects(lm.generate({ ...ask("x"), tools }), rejectsWith("MODEL_UNSUPPORTED", /tool calls are not supported by the server at .*tools are not supported for this model/));
+    await assert.rejects(lm.generate(ask("x")), rejectsWith("MODEL_BAD_REQUEST"));
+    const schemaLm = await createOpenAiLanguageModel((await serve(replyJson(400, { error: { message: "response_format json_schema is unsupported" } }))).ref(), fast);
+    await assert.rejects(schemaLm.generate({ ...ask("x"), responseSchema: { type: "object" } }), rejectsWith("MODEL_UNSUPPORTED", /JSON-schema output/));
+  });
+
   it("429 then success: retries, honouring Retry-After, and counts the attempts", async () => {
     const s = await serve(failTimes(2, 429, replyText("finally"), { retryAfter: "0.05" }));
     const log: string[] = [];
