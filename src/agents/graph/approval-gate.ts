@@ -4,7 +4,7 @@
 import type { AgentStore, ApprovalRecord } from "../store/agent-store.js";
 import type { Tool } from "../tools/tool.js";
 import type { JsonValue, PendingCall, ToolRisk } from "../types.js";
-import type { ToolCallOutcome } from "./context.js";
+import type { ToolCallOutcome } from "./calls.js";
 import type { RunContext } from "./run-context.js";
 
 /** Where a request comes from: the thread and the node that asks. */

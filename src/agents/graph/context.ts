@@ -18,7 +18,8 @@ import type { AuditType } from "../store/audit.js";
 import { invokeTool, isTransient, validateArgs } from "../tools/execute.js";
 import type { ToolBox } from "../tools/tool.js";
 import type { AgentEvent, JsonValue, PendingCall, ToolRisk } from "../types.js";
-import type { Graph, State } from "./graph.js";
+import type { ApprovalDecision, ToolCallOutcome, ToolCallRequest } from "./calls.js";
+import type { Graph, NodeContext, State } from "./graph.js";
 import { gateToolCall, humanGate, pendingCalls } from "./approval-gate.js";
 import { BudgetStop, type RunContext } from "./run-context.js";
 
@@ -28,67 +29,6 @@ export class GraphInterrupt extends Error {
     super(`waiting for approval of ${pending.map((p) => p.callId).join(", ")}`);
     this.name = "GraphInterrupt";
   }
-}
-
-/** The outcome of one tool call, as a node (and the model) sees it. */
-export interface ToolCallOutcome {
-  callId: string;
-  tool: string;
-  ok: boolean;
-  value?: JsonValue;
-  error?: { code: string; message: string; hint: string };
-  /** Set when a person rejected the call. */
-  rejected?: { by: string; comment: string | null };
-  /** What the model reads: the result (fenced when untrusted) or the error. */
-  content: string;
-  /** True when the result came from the journal (the call ran before, e.g. before a crash). */
-  replayed: boolean;
-}
-
-export interface ApprovalDecision {
-  approved: boolean;
-  by: string;
-  /** The payload as approved (edited when the person changed it). */
-  payload: JsonValue;
-  comment: string | null;
-}
-
-export interface ToolCallRequest {
-  callId: string;
-  name: string;
-  args: unknown;
-}
-
-/** What a node receives besides the state. */
-export interface NodeContext {
-  readonly threadId: string;
-  /** The run (root thread) this node belongs to. */
-  readonly runId: string;
-  readonly node: string;
-  /** Superstep number in this thread. */
-  readonly step: number;
-  /** How many times this node has run in this thread, this time included. */
-  readonly visit: number;
-  readonly signal: AbortSignal;
-  /** Run variables (the CLI's --var key=value). */
-  readonly vars: Readonly<Record<string, string>>;
-  /** The run's language model, when it has one. */
-  readonly model: LanguageModel | undefined;
-  readonly tools: ToolBox;
-  /** A model call: journaled, budgeted, retried on transient failures and audited. */
-  generate(request: Omit<GenerateRequest, "signal">): Promise<GenerateResult>;
-  /** One tool call; interrupts the run when it needs approval. */
-  callTool(name: string, args: unknown, opts?: { callId?: string }): Promise<ToolCallOutcome>;
-  /** Several calls (one model turn): runs those that may run, then interrupts for all that need approval. */
-  callTools(calls: readonly ToolCallRequest[], opts?: { tools?: ToolBox }): Promise<ToolCallOutcome[]>;
-  /** A human gate: returns the decision once made; interrupts the run until then. */
-  approval(request: { id?: string; reason: string; payload?: JsonValue; risk?: ToolRisk }): Promise<ApprovalDecision>;
-  /** Runs a graph as a child thread of this one (checkpointed on its own; resumed, not restarted). */
-  runGraph<C extends State>(graph: Graph<C>, input: Partial<C>, opts?: { key?: string }): Promise<C>;
-  /** Fences outside text for a prompt and screens it for instructions (tainting the run if found). */
-  untrusted(text: string, source: string, value?: JsonValue): string;
-  audit(type: AuditType, data: JsonValue): void;
-  emit(event: AgentEvent): void;
 }
 
 const PENDING = Symbol("pending");

@@ -19,8 +19,11 @@
 import type { z } from "zod";
 import { sha256 } from "../../core/hash.js";
 import { StrataError } from "../../core/errors.js";
-import type { JsonValue } from "../types.js";
-import type { NodeContext } from "./context.js";
+import type { GenerateRequest, GenerateResult, LanguageModel } from "../../model/types.js";
+import type { AuditType } from "../store/audit.js";
+import type { ToolBox } from "../tools/tool.js";
+import type { AgentEvent, JsonValue, ToolRisk } from "../types.js";
+import type { ApprovalDecision, ToolCallOutcome, ToolCallRequest } from "./calls.js";
 
 export const START = "__start__";
 export const END = "__end__";
@@ -56,6 +59,38 @@ export const REDUCERS = {
 export type ReducerName = keyof typeof REDUCERS;
 
 export type NodeUpdate<S> = Partial<S> | void | undefined;
+/** What a node receives besides the state (implemented by src/agents/graph/context.ts). */
+export interface NodeContext {
+  readonly threadId: string;
+  /** The run (root thread) this node belongs to. */
+  readonly runId: string;
+  readonly node: string;
+  /** Superstep number in this thread. */
+  readonly step: number;
+  /** How many times this node has run in this thread, this time included. */
+  readonly visit: number;
+  readonly signal: AbortSignal;
+  /** Run variables (the CLI's --var key=value). */
+  readonly vars: Readonly<Record<string, string>>;
+  /** The run's language model, when it has one. */
+  readonly model: LanguageModel | undefined;
+  readonly tools: ToolBox;
+  /** A model call: journaled, budgeted, retried on transient failures and audited. */
+  generate(request: Omit<GenerateRequest, "signal">): Promise<GenerateResult>;
+  /** One tool call; interrupts the run when it needs approval. */
+  callTool(name: string, args: unknown, opts?: { callId?: string }): Promise<ToolCallOutcome>;
+  /** Several calls (one model turn): runs those that may run, then interrupts for all that need approval. */
+  callTools(calls: readonly ToolCallRequest[], opts?: { tools?: ToolBox }): Promise<ToolCallOutcome[]>;
+  /** A human gate: returns the decision once made; interrupts the run until then. */
+  approval(request: { id?: string; reason: string; payload?: JsonValue; risk?: ToolRisk }): Promise<ApprovalDecision>;
+  /** Runs a graph as a child thread of this one (checkpointed on its own; resumed, not restarted). */
+  runGraph<C extends State>(graph: Graph<C>, input: Partial<C>, opts?: { key?: string }): Promise<C>;
+  /** Fences outside text for a prompt and screens it for instructions (tainting the run if found). */
+  untrusted(text: string, source: string, value?: JsonValue): string;
+  audit(type: AuditType, data: JsonValue): void;
+  emit(event: AgentEvent): void;
+}
+
 export type NodeFn<S> = (state: S, ctx: NodeContext) => NodeUpdate<S> | Promise<NodeUpdate<S>>;
 /** Picks the next node(s) from the state after a node ran; END ends that branch. */
 export type Router<S> = (state: S) => string | readonly string[];

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { StrataError, toStrataError } from "../../core/errors.js";
 import { capabilitiesOf } from "../../model/capabilities.js";
 import type { ChatMessage, GenerateRequest, GenerateResult, JsonSchema, ToolCall } from "../../model/types.js";
-import type { NodeContext } from "../graph/context.js";
+import type { NodeContext } from "../graph/graph.js";
 import { BudgetStop } from "../graph/run-context.js";
 import { END, graph, START, type Graph, type NodeFn, type State } from "../graph/graph.js";
 import { resumeGraph, runGraph, type RunOptions } from "../graph/runtime.js";

@@ -3,7 +3,7 @@
 // critique is kept as a reflection the next attempt sees — up to maxTrials attempts.
 import { z } from "zod";
 import { END, graph, START, type Graph, type State } from "../graph/graph.js";
-import type { NodeContext } from "../graph/context.js";
+import type { NodeContext } from "../graph/graph.js";
 import { agentGraph, type AgentOptions } from "../loop/agent.js";
 
 export interface ReflexionState extends State {
