@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { StrataError } from "../core/errors.js";
 import { answerWithModel, type GenerativeOptions } from "./answer/generative.js";
+import { citationSchema } from "./answer/citation.js";
 import type { HistoryTurn } from "./answer/prompt.js";
 import type { AnswerCitation, GroundedAnswer } from "./answer/types.js";
 import type { KnowledgeBase } from "./knowledge-base.js";
@@ -30,18 +31,6 @@ export interface ConversationHistory {
 }
 
 // What a stored assistant message carries; read back leniently (older rows may lack fields).
-const citationSchema = z.object({
-  n: z.number(),
-  docId: z.string(),
-  source: z.string(),
-  title: z.string(),
-  chunkId: z.string(),
-  page: z.number().nullable(),
-  start: z.number(),
-  end: z.number(),
-  quote: z.string(),
-  score: z.number(),
-});
 const storedAnswerSchema = z.object({
   supported: z.boolean().optional(),
   citations: z.array(citationSchema).optional(),

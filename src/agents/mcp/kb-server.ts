@@ -16,6 +16,7 @@ import type { KnowledgeBase } from "../../knowledge/knowledge-base.js";
 import { MAX_QUERY_CHARS } from "../../knowledge/limits.js";
 import { isOwner, type Access } from "../../knowledge/store/access.js";
 import type { LanguageModel } from "../../model/types.js";
+import { citationSchema } from "../../knowledge/answer/citation.js";
 
 export interface KbMcpServerOptions {
   kb: KnowledgeBase;
@@ -67,13 +68,8 @@ const documentInput = z.strictObject({
 });
 
 const citationShape = {
-  docId: z.string(),
-  source: z.string(),
-  title: z.string(),
-  chunkId: z.string(),
-  page: z.number().nullable(),
+  ...citationSchema.pick({ docId: true, source: true, title: true, chunkId: true, page: true, end: true }).shape,
   start: z.number().describe("character offset of the text in the document's extracted text"),
-  end: z.number(),
 };
 
 const searchOutput = {

@@ -9,6 +9,7 @@ import { toApiError } from "../errors.js";
 import type { RouteTable } from "../route.js";
 import { EventStream, wantsEventStream } from "../sse.js";
 import { kbParam } from "./kbs.js";
+import { citationSchema } from "../../knowledge/answer/citation.js";
 
 const mode = z.enum(["lexical", "dense", "hybrid"] satisfies SearchMode[]).describe("lexical (BM25F), dense or hybrid (need the server's --embed model)");
 const tags = z.array(z.string().max(100)).max(50).optional().describe("only documents with one of these tags");
@@ -25,19 +26,6 @@ const hitSchema = z.object({
   start: z.number(),
   end: z.number(),
   text: z.string(),
-});
-
-const citationSchema = z.object({
-  n: z.number(),
-  docId: z.string(),
-  source: z.string(),
-  title: z.string(),
-  chunkId: z.string(),
-  page: z.number().nullable(),
-  start: z.number().describe("span in the document's text: text.slice(start, end) === quote"),
-  end: z.number(),
-  quote: z.string(),
-  score: z.number(),
 });
 
 export const answerSchema = z.object({
