@@ -8,7 +8,7 @@
 // adjacent-pair form, so llama.cpp's `llama` architecture runs exported weights without permutation.
 
 import { StrataError } from "../core/errors.js";
-import { type IndexLike, KVCache, Rng, type Tensor, add, attention, crossEntropy, linear, mul, reshape, rope, slice } from "../tensor/index.js";
+import { type IndexLike, KVCache, Rng, type RopeScaling, type Tensor, add, attention, crossEntropy, linear, mul, reshape, rope, slice } from "../tensor/index.js";
 import { Embedding, FeedForward, Linear, MoEFeedForward, RMSNorm } from "./layers.js";
 import { type LlamaConfig, validateConfig } from "./llama-config.js";
 
@@ -25,6 +25,7 @@ export class Attention extends Module {
   readonly kvHeads: number;
   readonly headDim: number;
   readonly ropeBase: number;
+  private readonly ropeScaling: RopeScaling;
 
   constructor(c: LlamaConfig, rng: Rng, outStd: number) {
     super();
@@ -32,9 +33,11 @@ export class Attention extends Module {
     this.kvHeads = c.kvHeads;
     this.headDim = c.dim / c.heads;
     this.ropeBase = c.ropeBase;
-    this.wq = this.registerModule("wq", new Linear(c.dim, c.heads * this.headDim, { rng }));
-    this.wk = this.registerModule("wk", new Linear(c.dim, c.kvHeads * this.headDim, { rng }));
-    this.wv = this.registerModule("wv", new Linear(c.dim, c.kvHeads * this.headDim, { rng }));
+    this.ropeScaling = { ...(c.ropeFreqFactors ? { freqFactors: Float32Array.from(c.ropeFreqFactors) } : {}), ...(c.ropeScale ? { scale: c.ropeScale } : {}) };
+    const bias = c.qkvBias ?? false;
+    this.wq = this.registerModule("wq", new Linear(c.dim, c.heads * this.headDim, { rng, bias }));
+    this.wk = this.registerModule("wk", new Linear(c.dim, c.kvHeads * this.headDim, { rng, bias }));
+    this.wv = this.registerModule("wv", new Linear(c.dim, c.kvHeads * this.headDim, { rng, bias }));
     this.wo = this.registerModule("wo", new Linear(c.heads * this.headDim, c.dim, { rng, std: outStd }));
   }
 
@@ -43,8 +46,9 @@ export class Attention extends Module {
     const [B, T] = x.shape as [number, number];
     const { heads: H, kvHeads: Hkv, headDim: D } = this;
     const startPos = cache ? cache.length : 0;
-    const q = rope(reshape(this.wq.forward(x), [B, T, H, D]), { startPos, base: this.ropeBase }); // [B, T, H, D]
-    const k = rope(reshape(this.wk.forward(x), [B, T, Hkv, D]), { startPos, base: this.ropeBase }); // [B, T, Hkv, D]
+    const r = { startPos, base: this.ropeBase, scaling: this.ropeScaling };
+    const q = rope(reshape(this.wq.forward(x), [B, T, H, D]), r); // [B, T, H, D]
+    const k = rope(reshape(this.wk.forward(x), [B, T, Hkv, D]), r); // [B, T, Hkv, D]
     const v = reshape(this.wv.forward(x), [B, T, Hkv, D]); // [B, T, Hkv, D]
     const o = attention(q, k, v, cache ? { cache } : {}); // [B, T, H, D]
     return this.wo.forward(reshape(o, [B, T, H * D]));

@@ -22,4 +22,5 @@ export {
 export { QK_K, dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K, quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K } from "./quant-k.js";
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
 export { LLAMA_GGUF_QUANTS, exportLlamaGguf, llamaGgufModelMetadata, llamaGgufTensorMap, llamaGgufTensors, llamaGgufTokenizerMetadata, parseLlamaGgufQuant, type LlamaGgufExportInput, type LlamaGgufExportResult, type LlamaGgufQuant, type LlamaGgufTensorPlan, type LlamaGgufTensorSource } from "./llama-export.js";
-export { importFromReader, importLlamaGguf, llamaConfigFromGguf, tokenizerFromGguf, type ImportLlamaGgufOptions, type LlamaGgufImport } from "./llama-import.js";
+export { SUPPORTED_ARCHITECTURES, type SupportedArchitecture, ggufArchitecture, halvesToPairs, importFromReader, importLlamaGguf, llamaConfigFromGguf, tokenizerFromGguf, type ImportLlamaGgufOptions, type LlamaGgufImport } from "./llama-import.js";
+export { vocabSpecFromGguf, vocabTokenizerFromGguf } from "./vocab-import.js";

@@ -163,6 +163,11 @@ export function llamaGgufTensorMap(c: LlamaConfig): LlamaGgufTensorSource[] {
     one(`${b}.attn_q.weight`, `${p}.attention.wq.weight`, [c.heads * D, c.dim]);
     one(`${b}.attn_k.weight`, `${p}.attention.wk.weight`, [c.kvHeads * D, c.dim]);
     one(`${b}.attn_v.weight`, `${p}.attention.wv.weight`, [c.kvHeads * D, c.dim]);
+    if (c.qkvBias) {
+      one(`${b}.attn_q.bias`, `${p}.attention.wq.bias`, [c.heads * D], true);
+      one(`${b}.attn_k.bias`, `${p}.attention.wk.bias`, [c.kvHeads * D], true);
+      one(`${b}.attn_v.bias`, `${p}.attention.wv.bias`, [c.kvHeads * D], true);
+    }
     one(`${b}.attn_output.weight`, `${p}.attention.wo.weight`, [c.dim, c.heads * D]);
     one(`${b}.ffn_norm.weight`, `${p}.ffn_norm.weight`, [c.dim], true);
     if (c.moe) {
