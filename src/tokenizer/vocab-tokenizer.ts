@@ -211,16 +211,22 @@ export class VocabTokenizer implements TextTokenizer {
   }
 
   /** The conversation as the file's chat template writes it (BOS/EOS texts given to the template). */
-  renderChat(messages: readonly ChatMessage[], options: ChatTemplateOptions & { now?: Date } = {}): string {
+  renderChat(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
     const template = this.spec.chatTemplate;
     if (!template) throw new StrataError("USAGE", "the model file has no chat template (tokenizer.chat_template)", "use completion with a prompt you format yourself");
     const name = (id: number | undefined): string => (id === undefined ? "" : this.spec.tokens[id]!);
-    return renderJinjaChat(template, messages, { addGenerationPrompt: options.addGenerationPrompt ?? false, bosToken: name(this.spec.bosId), eosToken: name(this.spec.eosId), ...(options.now ? { now: options.now } : {}) });
+    return renderJinjaChat(template, messages, { addGenerationPrompt: options.addGenerationPrompt ?? false, bosToken: name(this.spec.bosId), eosToken: name(this.spec.eosId) });
   }
 
-  /** Ids of the rendered conversation, special tokens parsed, BOS per the file (llama.cpp's chat prompt). */
-  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions & { now?: Date } = {}): number[] {
-    return this.encode(this.renderChat(messages, options), { addBos: options.addBos ?? this.addBosToken, parseSpecial: true });
+  /**
+   * Ids of the rendered conversation, special tokens parsed, BOS per the file — unless the template
+   * already wrote the BOS text (Llama 3, Mistral), which would otherwise start the prompt twice.
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): number[] {
+    const text = this.renderChat(messages, options);
+    const bos = this.spec.bosId === undefined ? undefined : this.spec.tokens[this.spec.bosId];
+    const written = bos !== undefined && bos !== "" && text.startsWith(bos);
+    return this.encode(text, { addBos: (options.addBos ?? this.addBosToken) && !written, parseSpecial: true });
   }
 
   private checkId(id: number): void {

@@ -299,7 +299,11 @@ export interface FamilyFile {
 }
 
 /** Writes a family's GGUF: weights of `type` (norms, biases and rope_freqs F32), seeded random values. */
-export async function writeFamilyGguf(path: string, family: Family, options: { type?: EncodableType; dim?: number; seed?: number; ropeFreqScale?: number } = {}): Promise<FamilyFile> {
+export async function writeFamilyGguf(
+  path: string,
+  family: Family,
+  options: { type?: EncodableType; dim?: number; seed?: number; ropeFreqScale?: number; /** Quantize only token_embd (llama.cpp dequantizes its rows exactly). */ embeddingOnly?: boolean } = {},
+): Promise<FamilyFile> {
   const type = options.type ?? "F32";
   const s = familyShape(family, options.dim);
   const vocab = await familyVocab(family);
@@ -339,6 +343,7 @@ export async function writeFamilyGguf(path: string, family: Family, options: { t
   vector("output_norm.weight", s.dim, 0.1, 1);
   if (!s.tied) matrix("output.weight", V, s.dim, 0.3);
   for (const t of tensors) {
+    if (options.embeddingOnly && t.name !== "token_embd.weight") continue;
     if (type !== "F32" && t.dims.length === 2 && t.dims[0]! % (type.endsWith("_K") ? 256 : 32) === 0) {
       t.data = encodeTensorData(type, t.data as Float32Array);
       t.type = type;
