@@ -196,12 +196,22 @@ export class VocabTokenizer implements TextTokenizer {
     return new TextDecoder().decode(bytes);
   }
 
-  /** Streaming text of generated ids (a continuation: no space is stripped, no clean-up). */
+  /**
+   * Streaming text of generated ids, as llama.cpp prints a generation: the first token loses the
+   * space SentencePiece prefixes (detokenize's remove_space), later ones keep theirs; no clean-up.
+   */
   decoder(options: { skipSpecial?: boolean } = {}): TextDecoderStream {
     const special = !(options.skipSpecial ?? false);
     const text = new TextDecoder("utf-8", { ignoreBOM: true });
+    let first = this.addSpacePrefix;
+    const bytesOf = (id: number): Uint8Array => {
+      let p = this.tokenBytes(id, special);
+      if (first && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
+      first = false;
+      return p;
+    };
     return {
-      push: (ids) => text.decode(Buffer.concat((typeof ids === "number" ? [ids] : ids).map((id) => this.tokenBytes(id, special))), { stream: true }),
+      push: (ids) => text.decode(Buffer.concat((typeof ids === "number" ? [ids] : ids).map(bytesOf)), { stream: true }),
       end: () => text.decode(),
     };
   }

@@ -298,15 +298,39 @@ export interface FamilyFile {
   vocab: FamilyVocab;
 }
 
+/** Pads a vocabulary with unused tokens (as real files pad theirs to a round size). */
+function padVocab(vocab: FamilyVocab, size: number): void {
+  const start = vocab.tokens.length;
+  for (let i = start; i < size; i++) vocab.tokens.push(`<|unused_${i}|>`);
+  for (const entry of vocab.metadata) {
+    const [key, value] = entry;
+    if (value.type !== "array") continue;
+    if (key === "tokenizer.ggml.tokens") entry[1] = ggufValue.strings(vocab.tokens);
+    if (key === "tokenizer.ggml.token_type") entry[1] = ggufValue.numbers("int32", [...(value.value as number[]), ...new Array<number>(size - start).fill(TOKEN_TYPE.unused)]);
+    if (key === "tokenizer.ggml.scores") entry[1] = ggufValue.numbers("float32", [...(value.value as number[]), ...new Array<number>(size - start).fill(-1e9)]);
+  }
+}
+
 /** Writes a family's GGUF: weights of `type` (norms, biases and rope_freqs F32), seeded random values. */
 export async function writeFamilyGguf(
   path: string,
   family: Family,
-  options: { type?: EncodableType; dim?: number; seed?: number; ropeFreqScale?: number; /** Quantize only token_embd (llama.cpp dequantizes its rows exactly). */ embeddingOnly?: boolean } = {},
+  options: {
+    type?: EncodableType;
+    dim?: number;
+    seed?: number;
+    ropeFreqScale?: number;
+    /** Quantize only token_embd (llama.cpp dequantizes its rows exactly). */
+    embeddingOnly?: boolean;
+    /** Real sizes for benchmarks: the shape, and the vocabulary padded with unused tokens to this many. */
+    shape?: Partial<FamilyShape>;
+    vocabSize?: number;
+  } = {},
 ): Promise<FamilyFile> {
   const type = options.type ?? "F32";
-  const s = familyShape(family, options.dim);
+  const s = { ...familyShape(family, options.dim), ...options.shape };
   const vocab = await familyVocab(family);
+  if (options.vocabSize && options.vocabSize > vocab.tokens.length) padVocab(vocab, options.vocabSize);
   const V = vocab.tokens.length;
   const D = s.dim / s.heads;
   const a = s.arch;

@@ -24,3 +24,4 @@ export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
 export { LLAMA_GGUF_QUANTS, exportLlamaGguf, llamaGgufModelMetadata, llamaGgufTensorMap, llamaGgufTensors, llamaGgufTokenizerMetadata, parseLlamaGgufQuant, type LlamaGgufExportInput, type LlamaGgufExportResult, type LlamaGgufQuant, type LlamaGgufTensorPlan, type LlamaGgufTensorSource } from "./llama-export.js";
 export { SUPPORTED_ARCHITECTURES, type SupportedArchitecture, ggufArchitecture, halvesToPairs, importFromReader, importLlamaGguf, llamaConfigFromGguf, tokenizerFromGguf, type ImportLlamaGgufOptions, type LlamaGgufImport } from "./llama-import.js";
 export { vocabSpecFromGguf, vocabTokenizerFromGguf } from "./vocab-import.js";
+export { inspectGguf, type GgufInspection, type Verdict } from "./inspect.js";
