@@ -60,8 +60,12 @@ interface Bigram {
   text: string;
 }
 
+/** Pieces whose ids are remembered (text repeats its words; the merge loop is the costly part). */
+const CACHE_LIMIT = 65536;
+
 export class BytePairModel {
   private readonly ranks = new Map<string, number>();
+  private readonly cache = new Map<string, number[]>();
   private readonly ignoreMerges: boolean;
 
   constructor(
@@ -83,6 +87,18 @@ export class BytePairModel {
   }
 
   private encodeWord(word: string, out: number[]): void {
+    const cached = this.cache.get(word);
+    if (cached) {
+      for (const id of cached) out.push(id);
+      return;
+    }
+    const start = out.length;
+    this.mergeWord(word, out);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(word, out.slice(start));
+  }
+
+  private mergeWord(word: string, out: number[]): void {
     const whole = this.ignoreMerges ? this.ids.get(word) : undefined;
     if (whole !== undefined) {
       out.push(whole);

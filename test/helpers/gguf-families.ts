@@ -335,7 +335,21 @@ export async function writeFamilyGguf(
   const D = s.dim / s.heads;
   const a = s.arch;
   const normal = normalSource(options.seed ?? 5);
-  const rand = (n: number, std: number, mean = 0): Float32Array => Float32Array.from({ length: n }, () => mean + std * normal());
+  // Benchmark-sized files (vocabSize given) take uniform values of the same spread: normal draws of
+  // half a billion weights would take minutes.
+  let state = (options.seed ?? 5) >>> 0 || 1;
+  const uniform = (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296 - 0.5;
+  };
+  const rand = (n: number, std: number, mean = 0): Float32Array => {
+    const out = new Float32Array(n);
+    if (options.vocabSize) for (let i = 0; i < n; i++) out[i] = mean + std * Math.sqrt(12) * uniform();
+    else for (let i = 0; i < n; i++) out[i] = mean + std * normal();
+    return out;
+  };
   const tensors: GgufTensorInput[] = [];
   const matrix = (name: string, out: number, inp: number, std = 0.08): void => {
     tensors.push({ name, dims: [inp, out], type: "F32", data: rand(out * inp, std) });
