@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { LlamaModel, Token } from "node-llama-cpp";
-import type { EncodableType } from "../../src/formats/gguf/index.js";
+import { type EncodableType, ggufValue, importLlamaGguf, llamaGgufModelMetadata, llamaGgufTensors } from "../../src/formats/gguf/index.js";
 import { sharedLlama } from "../../src/model/providers/llamacpp/runtime.js";
 import { LlamaInference, createBuiltinLanguageModel, loadBuiltinParts } from "../../src/model/providers/builtin/index.js";
 import { VocabTokenizer } from "../../src/tokenizer/vocab-tokenizer.js";
@@ -149,3 +149,19 @@ for (const type of ["Q8_0", "Q4_K"] as const) {
     assert.ok(error < 0.05 * scale, `${type}: max logit difference ${error} against logits up to ${scale}`);
   });
 }
+
+test("rope_freqs, linear RoPE scaling and Q/K/V biases survive import and the export tables", async () => {
+  const file = await writeFamilyGguf(join(dir, "scaled-llama3.1.gguf"), "llama3.1", { ropeFreqScale: 0.5 });
+  const imported = await importLlamaGguf(file.path);
+  assert.equal(imported.config.ropeScale, 0.5);
+  assert.equal(imported.config.ropeFreqFactors?.length, 8);
+  const { error } = await compareLogits(file.path);
+  assert.ok(error < 2e-3, `linear scaling + rope_freqs: max logit difference ${error}`);
+  const tensors = llamaGgufTensors(imported.config, imported.stateDict).tensors;
+  const freqs = tensors.find((t) => t.name === "rope_freqs.weight");
+  assert.deepEqual(Array.from(freqs!.data as Float32Array), imported.config.ropeFreqFactors);
+  const meta = new Map(llamaGgufModelMetadata(imported.config));
+  assert.deepEqual(meta.get("llama.rope.scaling.factor"), ggufValue.f32(2));
+  const qwen = await importLlamaGguf((await writeFamilyGguf(join(dir, "bias-qwen.gguf"), "qwen2.5")).path);
+  assert.ok(llamaGgufTensors(qwen.config, qwen.stateDict).tensors.some((t) => t.name === "blk.1.attn_k.bias"));
+});

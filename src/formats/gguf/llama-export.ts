@@ -99,6 +99,9 @@ export function llamaGgufModelMetadata(config: LlamaConfig, options: { name?: st
     ["llama.rope.dimension_count", ggufValue.u32(headDim)],
     ["llama.vocab_size", ggufValue.u32(config.vocab)],
   );
+  if (config.ropeScale !== undefined && config.ropeScale !== 1) {
+    out.push(["llama.rope.scaling.type", ggufValue.str("linear")], ["llama.rope.scaling.factor", ggufValue.f32(1 / config.ropeScale)]);
+  }
   if (config.moe) {
     out.push(["llama.expert_count", ggufValue.u32(config.moe.experts)], ["llama.expert_used_count", ggufValue.u32(config.moe.topK)]);
   }
@@ -218,6 +221,8 @@ export function llamaGgufTensors(config: LlamaConfig, stateDict: StateDict, quan
     };
     return { name: t.gguf, dims, type, data };
   });
+  // Llama 3.1's per-frequency RoPE factors travel in the config and go back as the tensor llama.cpp reads.
+  if (config.ropeFreqFactors) tensors.splice(1, 0, { name: "rope_freqs.weight", dims: [config.ropeFreqFactors.length], type: "F32", data: Float32Array.from(config.ropeFreqFactors) });
   return { tensors, fallbacks };
 }
 
