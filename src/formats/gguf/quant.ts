@@ -54,22 +54,27 @@ export function dequantizeQ8_0(bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
+/** The value of largest magnitude in the block at `b`, with its sign. */
+function signedMax(x: Float32Array, b: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < QK; j++) {
+    const v = x[b + j]!;
+    if (Math.abs(v) > amax) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
+}
+
 export function quantizeQ4_0(x: Float32Array): Uint8Array {
   checkBlocks(x.length, QK, "Q4_0");
   const out = new Uint8Array((x.length / QK) * 18);
   const dv = view(out);
   for (let b = 0, o = 0; b < x.length; b += QK, o += 18) {
     // The value of largest magnitude, sign kept, maps to -8: the full 4-bit range is used on that side.
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK; j++) {
-      const v = x[b + j]!;
-      if (Math.abs(v) > amax) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = Math.fround(max / -8);
+    const d = Math.fround(signedMax(x, b) / -8);
     const id = d ? Math.fround(1 / d) : 0;
     dv.setUint16(o, f32ToF16(d), true);
     for (let j = 0; j < QK / 2; j++) {
@@ -141,16 +146,7 @@ export function quantizeQ5_0(x: Float32Array): Uint8Array {
   const out = new Uint8Array((x.length / QK) * 22);
   const dv = view(out);
   for (let b = 0, o = 0; b < x.length; b += QK, o += 22) {
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK; j++) {
-      const v = x[b + j]!;
-      if (Math.abs(v) > amax) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = Math.fround(max / -16);
+    const d = Math.fround(signedMax(x, b) / -16);
     const id = d ? Math.fround(1 / d) : 0;
     dv.setUint16(o, f32ToF16(d), true);
     let qh = 0;
