@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { StrataError, isStrataError } from "../core/errors.js";
-import { type LlamaConfig, type StateDict, type TensorData, validateConfig } from "../nn/index.js";
+import { type LlamaConfig, type StateDict, type TensorData, llamaConfigSchema, validateConfig } from "../nn/index.js";
 import type { RngState } from "../tensor/index.js";
 import { type Tokenizer, loadTokenizer, saveTokenizer } from "../tokenizer/index.js";
 import { type SafetensorsFile, openSafetensors, writeSafetensors } from "./safetensors/index.js";
@@ -173,26 +173,10 @@ export function assertSameModel(runDir: string, stored: LlamaConfig, requested: 
 const invalid = (what: string, why: string, hint = "the run directory is damaged: restore it or start a new run"): StrataError =>
   new StrataError("CHECKPOINT_INVALID", `${what}: ${why}`, hint);
 
-const MoeSchema = z.object({ experts: z.number().int().positive(), topK: z.number().int().positive(), auxLossWeight: z.number().nonnegative().optional() }).strict();
-const LlamaConfigSchema = z
-  .object({
-    vocab: z.number().int().positive(),
-    dim: z.number().int().positive(),
-    layers: z.number().int().positive(),
-    heads: z.number().int().positive(),
-    kvHeads: z.number().int().positive(),
-    ffnDim: z.number().int().positive(),
-    maxSeq: z.number().int().positive(),
-    ropeBase: z.number().positive(),
-    normEps: z.number().positive(),
-    tieEmbeddings: z.boolean(),
-    moe: MoeSchema.optional(),
-  })
-  .strict();
 const RunSchema = z.object({
   format: z.literal(RUN_FORMAT),
   version: z.literal(RUN_FORMAT_VERSION),
-  model: LlamaConfigSchema,
+  model: llamaConfigSchema,
   tokenizer: z.string().min(1),
   train: z.record(z.string(), z.unknown()),
   createdAt: z.string().optional(),

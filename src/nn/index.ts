@@ -1,4 +1,5 @@
 // Neural-network modules for the llama architecture, built on src/tensor.
 export { Module, ModuleList, type StateDict, type TensorData } from "./module.js";
 export { Embedding, FeedForward, type InitOptions, Linear, type MoEOptions, MoEFeedForward, RMSNorm, topKIndices } from "./layers.js";
-export { Attention, type ForwardOptions, Llama, type LlamaConfig, type LossOptions, TransformerBlock, countParameters, validateConfig } from "./llama.js";
+export { Attention, type ForwardOptions, Llama, type LossOptions, TransformerBlock } from "./llama.js";
+export { LLAMA_SHAPE_DEFAULTS, type LlamaConfig, type ModelShape, countParameters, llamaConfigSchema, modelShapeFileSchema, shapeWithDefaults, validateConfig } from "./llama-config.js";

@@ -1,9 +1,9 @@
-// The basic layers of a llama: Linear (no bias, weight [out, in]), Embedding, RMSNorm, the SwiGLU
+// The basic layers of a llama: Linear (weight [out, in], optional bias), Embedding, RMSNorm, the SwiGLU
 // feed-forward and a mixture-of-experts feed-forward with top-k routing.
 
 import { StrataError } from "../core/errors.js";
 import {
-  type IndexLike, type Rng, type Shape, Tensor, embedding, indexAdd, indexSelect, linear, mean, mul, noGrad, ones, randn, reshape, rmsNorm,
+  type IndexLike, type Rng, type Shape, Tensor, add, embedding, indexAdd, indexSelect, linear, mean, mul, noGrad, ones, randn, reshape, rmsNorm,
   softmax, sum, swiglu, takeAlong, tensor, zeros,
 } from "../tensor/index.js";
 import { Module, ModuleList } from "./module.js";
@@ -14,17 +14,20 @@ export interface InitOptions {
   std?: number;
 }
 
-/** y = x Wᵀ with W [out, in]; llama's projections have no bias. */
+/** y = x Wᵀ (+ b) with W [out, in]; llama's projections have no bias, Qwen2's Q/K/V have one. */
 export class Linear extends Module {
   readonly weight: Tensor;
+  readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions & { bias?: boolean }) {
     super();
     this.weight = this.registerParameter("weight", randn([outFeatures, inFeatures], init.rng, { std: init.std ?? 0.02 }));
+    this.bias = init.bias ? this.registerParameter("bias", zeros([outFeatures])) : null;
   }
 
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight);
+    const y = linear(x, this.weight);
+    return this.bias ? add(y, this.bias) : y;
   }
 }
 

@@ -8,63 +8,12 @@
 // adjacent-pair form, so llama.cpp's `llama` architecture runs exported weights without permutation.
 
 import { StrataError } from "../core/errors.js";
-import { type IndexLike, KVCache, Rng, type Tensor, add, attention, crossEntropy, linear, mul, reshape, rope, slice } from "../tensor/index.js";
-import { Embedding, FeedForward, Linear, type MoEOptions, MoEFeedForward, RMSNorm } from "./layers.js";
+import { type IndexLike, KVCache, Rng, type RopeScaling, type Tensor, add, attention, crossEntropy, linear, mul, reshape, rope, slice } from "../tensor/index.js";
+import { Embedding, FeedForward, Linear, MoEFeedForward, RMSNorm } from "./layers.js";
+import { type LlamaConfig, validateConfig } from "./llama-config.js";
+
+export { type LlamaConfig, type ModelShape, countParameters, validateConfig } from "./llama-config.js";
 import { Module, ModuleList } from "./module.js";
-
-export interface LlamaConfig {
-  vocab: number;
-  dim: number;
-  layers: number;
-  heads: number;
-  /** Key/value heads (grouped-query attention); equal to heads for plain multi-head attention. */
-  kvHeads: number;
-  /** Hidden width of the SwiGLU feed-forward (of each expert with MoE). */
-  ffnDim: number;
-  /** Longest sequence (RoPE positions and KV cache size). */
-  maxSeq: number;
-  ropeBase: number;
-  normEps: number;
-  /** The output projection reuses the token embedding matrix. */
-  tieEmbeddings: boolean;
-  /** Replace every feed-forward by a mixture of experts. */
-  moe?: MoEOptions & {
-    /** Weight of the load-balancing loss in `loss()` (default 0.01). */
-    auxLossWeight?: number;
-  };
-}
-
-/** Checks a configuration; every problem is an INVALID_CONFIG StrataError naming the field. */
-export function validateConfig(c: LlamaConfig): void {
-  const bad = (field: string, why: string, hint: string): never => {
-    throw new StrataError("INVALID_CONFIG", `model config: ${field} ${why}`, hint);
-  };
-  for (const f of ["vocab", "dim", "layers", "heads", "kvHeads", "ffnDim", "maxSeq"] as const) {
-    const v = c[f];
-    if (!Number.isInteger(v) || v < 1) bad(f, `must be a positive integer, got ${String(v)}`, `set ${f} to a whole number ≥ 1`);
-  }
-  if (c.dim % c.heads !== 0) bad("dim", `${c.dim} is not divisible by heads ${c.heads}`, "choose dim as a multiple of heads");
-  if ((c.dim / c.heads) % 2 !== 0) bad("dim", `gives an odd head dimension ${c.dim / c.heads}; RoPE rotates pairs`, "choose dim/heads even");
-  if (c.heads % c.kvHeads !== 0) bad("kvHeads", `${c.kvHeads} does not divide heads ${c.heads}`, "choose kvHeads as a divisor of heads");
-  if (!(c.ropeBase > 0)) bad("ropeBase", `must be positive, got ${c.ropeBase}`, "llama uses 10000 (500000 for llama 3)");
-  if (!(c.normEps > 0)) bad("normEps", `must be positive, got ${c.normEps}`, "llama uses 1e-5 or 1e-6");
-  if (c.moe) {
-    const { experts, topK, auxLossWeight } = c.moe;
-    if (!Number.isInteger(experts) || experts < 1) bad("moe.experts", `must be a positive integer, got ${experts}`, "use e.g. 4 or 8 experts");
-    if (!Number.isInteger(topK) || topK < 1 || topK > experts) bad("moe.topK", `must be between 1 and ${experts}, got ${topK}`, "use 1 or 2");
-    if (auxLossWeight !== undefined && !(auxLossWeight >= 0)) bad("moe.auxLossWeight", `must be ≥ 0, got ${auxLossWeight}`, "use e.g. 0.01");
-  }
-}
-
-/** Number of parameters a configuration has, without building it (e.g. to refuse one that does not fit). */
-export function countParameters(c: LlamaConfig): number {
-  const D = c.dim / c.heads;
-  const attn = c.dim * c.heads * D * 2 + c.dim * c.kvHeads * D * 2; // wq, wo, wk, wv
-  const ffn = 3 * c.dim * c.ffnDim;
-  const ff = c.moe ? c.moe.experts * ffn + c.dim * c.moe.experts : ffn;
-  const perLayer = attn + ff + 2 * c.dim;
-  return c.vocab * c.dim + c.layers * perLayer + c.dim + (c.tieEmbeddings ? 0 : c.vocab * c.dim);
-}
 
 /** Multi-head attention with grouped-query heads, RoPE on q and k, and an optional KV cache. */
 export class Attention extends Module {
@@ -76,6 +25,7 @@ export class Attention extends Module {
   readonly kvHeads: number;
   readonly headDim: number;
   readonly ropeBase: number;
+  private readonly ropeScaling: RopeScaling;
 
   constructor(c: LlamaConfig, rng: Rng, outStd: number) {
     super();
@@ -83,9 +33,11 @@ export class Attention extends Module {
     this.kvHeads = c.kvHeads;
     this.headDim = c.dim / c.heads;
     this.ropeBase = c.ropeBase;
-    this.wq = this.registerModule("wq", new Linear(c.dim, c.heads * this.headDim, { rng }));
-    this.wk = this.registerModule("wk", new Linear(c.dim, c.kvHeads * this.headDim, { rng }));
-    this.wv = this.registerModule("wv", new Linear(c.dim, c.kvHeads * this.headDim, { rng }));
+    this.ropeScaling = { ...(c.ropeFreqFactors ? { freqFactors: Float32Array.from(c.ropeFreqFactors) } : {}), ...(c.ropeScale ? { scale: c.ropeScale } : {}) };
+    const bias = c.qkvBias ?? false;
+    this.wq = this.registerModule("wq", new Linear(c.dim, c.heads * this.headDim, { rng, bias }));
+    this.wk = this.registerModule("wk", new Linear(c.dim, c.kvHeads * this.headDim, { rng, bias }));
+    this.wv = this.registerModule("wv", new Linear(c.dim, c.kvHeads * this.headDim, { rng, bias }));
     this.wo = this.registerModule("wo", new Linear(c.heads * this.headDim, c.dim, { rng, std: outStd }));
   }
 
@@ -94,8 +46,9 @@ export class Attention extends Module {
     const [B, T] = x.shape as [number, number];
     const { heads: H, kvHeads: Hkv, headDim: D } = this;
     const startPos = cache ? cache.length : 0;
-    const q = rope(reshape(this.wq.forward(x), [B, T, H, D]), { startPos, base: this.ropeBase }); // [B, T, H, D]
-    const k = rope(reshape(this.wk.forward(x), [B, T, Hkv, D]), { startPos, base: this.ropeBase }); // [B, T, Hkv, D]
+    const r = { startPos, base: this.ropeBase, scaling: this.ropeScaling };
+    const q = rope(reshape(this.wq.forward(x), [B, T, H, D]), r); // [B, T, H, D]
+    const k = rope(reshape(this.wk.forward(x), [B, T, Hkv, D]), r); // [B, T, Hkv, D]
     const v = reshape(this.wv.forward(x), [B, T, Hkv, D]); // [B, T, Hkv, D]
     const o = attention(q, k, v, cache ? { cache } : {}); // [B, T, H, D]
     return this.wo.forward(reshape(o, [B, T, H * D]));

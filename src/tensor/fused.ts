@@ -6,7 +6,7 @@
 import { StrataError } from "../core/errors.js";
 import { backend } from "./backend.js";
 import { type AttentionDims, type HeadView } from "./kernels/attention.js";
-import { logSoftmaxRows, logSoftmaxRowsBackward, rope as ropeKernel, softmaxRows, softmaxRowsBackward } from "./kernels/rows.js";
+import { type RopeScaling, logSoftmaxRows, logSoftmaxRowsBackward, rope as ropeKernel, softmaxRows, softmaxRowsBackward } from "./kernels/rows.js";
 import { type IndexLike, permute } from "./ops.js";
 import { fmtShape, normAxis, shapeEquals, shapeError } from "./shape.js";
 import { Tensor, fromOp, isGradEnabled } from "./tensor.js";
@@ -64,6 +64,8 @@ export interface RopeOptions {
   positions?: Int32Array;
   /** θ base (llama: 10000). */
   base?: number;
+  /** Per-frequency divisors (D/2 of them) and a position scale (scaled RoPE). */
+  scaling?: RopeScaling;
 }
 
 /**
@@ -85,8 +87,9 @@ export function rope(x: Tensor, options: RopeOptions = {}): Tensor {
     for (let t = 0; t < T; t++) positions[t] = start + t;
   }
   const pos = positions;
-  const y = ropeKernel(x.contiguousData(), B, T, H, D, pos, base, 1);
-  return fromOp(y, x.shape, "rope", [x], (g) => [ropeKernel(g, B, T, H, D, pos, base, -1)]);
+  const scaling = options.scaling ?? {};
+  const y = ropeKernel(x.contiguousData(), B, T, H, D, pos, base, 1, scaling);
+  return fromOp(y, x.shape, "rope", [x], (g) => [ropeKernel(g, B, T, H, D, pos, base, -1, scaling)]);
 }
 
 /** SwiGLU's gate: silu(a) ∘ b (a, b of the same shape). */

@@ -12,4 +12,5 @@ export { type Shape, broadcastShapes, contiguousStrides, numel } from "./shape.j
 export { type Backend, type BackendInfo, type BackendName, backend, backendInfo, referenceBackend, setBackend, setThreads, withBackend } from "./backend.js";
 export { type Gemm, referenceGemm } from "./kernels/gemm.js";
 export { type AttentionDims, type HeadView } from "./kernels/attention.js";
+export { type RopeScaling } from "./kernels/rows.js";
 export { type DeviceName, DEVICES, parseDevice } from "./device.js";

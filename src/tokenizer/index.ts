@@ -31,3 +31,8 @@ export {
 } from "./file.js";
 export { BYTE_TO_CHAR, bytesToMapped, mappedToBytes } from "./bytes.js";
 export { pretokenize, GPT2_SPLIT_SOURCE } from "./pretokenize.js";
+export { type TextTokenizer, type TextDecoderStream } from "./text-tokenizer.js";
+export { VocabTokenizer, type VocabEncodeOptions } from "./vocab-tokenizer.js";
+export { PRE_TOKENIZERS, TOKEN_TYPE, VOCAB_MODELS, type PreTokenizerName, type VocabModel, type VocabSpec } from "./vocab.js";
+export { preTokenize } from "./bpe-vocab.js";
+export { renderJinjaChat, type JinjaChatOptions } from "./jinja-chat.js";

@@ -227,6 +227,11 @@ export class Tokenizer {
     };
   }
 
+  /** Tokens that end a generated turn: EOS and ChatML's <|im_end|>. */
+  get endOfGenerationIds(): readonly number[] {
+    return [this.eosId, this.imEndId];
+  }
+
   isSpecial(id: number): boolean {
     return id >= this.normalVocabSize && id < this.vocabSize;
   }

@@ -9,6 +9,6 @@ export {
   buildTokenDataset, sampleBatch, tokenizerHash,
 } from "./dataset.js";
 export { type MemoryEstimate, checkTrainingMemory, estimateTrainingMemory, formatBytes, systemMemoryLimit } from "./memory.js";
-export { type ModelShape, type Preset, type PresetName, PRESETS, getPreset, isPresetName, presetParameters } from "./presets.js";
+export { type ModelShape, type Preset, type PresetName, PRESETS, PRESET_NAMES, getPreset, isPresetName, presetParameters } from "./presets.js";
 export { DEFAULT_TRAIN_SETTINGS, type TrainSettings, resolveSettings } from "./settings.js";
 export { type ChartInput, renderLossChart } from "./chart.js";

@@ -12,10 +12,10 @@
 // `presetParameters(name, vocab)` gives the count for another vocabulary (src/nn countParameters).
 
 import { StrataError } from "../core/errors.js";
-import { type LlamaConfig, countParameters } from "../nn/index.js";
+import { type ModelShape, countParameters } from "../nn/index.js";
 import type { TrainSettings } from "./settings.js";
 
-export type ModelShape = Omit<LlamaConfig, "vocab">;
+export type { ModelShape };
 
 export interface Preset {
   name: string;
@@ -26,7 +26,11 @@ export interface Preset {
   tokenizer: { kind: "bytes" } | { kind: "bpe"; vocab: number };
 }
 
-export const PRESETS: Readonly<Record<"tiny" | "small", Preset>> = {
+/** The preset names, for schemas that list them (the server's training runs). */
+export const PRESET_NAMES = ["tiny", "small"] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   tiny: {
     name: "tiny",
     description: "nanoGPT's CPU Shakespeare recipe as a byte-level llama: 4 layers, 4 heads, width 128, block 64, batch 12, 2000 steps; a few minutes on 2 cores",
@@ -42,8 +46,6 @@ export const PRESETS: Readonly<Record<"tiny" | "small", Preset>> = {
     tokenizer: { kind: "bpe", vocab: 1024 },
   },
 };
-
-export type PresetName = keyof typeof PRESETS;
 
 export function isPresetName(s: string): s is PresetName {
   return Object.hasOwn(PRESETS, s);

@@ -48,6 +48,28 @@ describe("OpenBLAS GEMM vs the reference", { skip }, () => {
     }
   });
 
+  it("one-row products (sent to sgemv) equal the reference for every transpose, offset, leading dim and beta", () => {
+    for (const [n, k] of [[1, 1], [7, 33], [130, 65], [1000, 96]] as const) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          for (const beta of [0, 1, 0.25]) {
+            const lda = (ta ? 1 : k) + 2;
+            const ldb = (tb ? k : n) + 1;
+            const a = randArray(3 + (ta ? k : 1) * lda);
+            const b = randArray(2 + (tb ? n : k) * ldb);
+            const c0 = randArray(1 + n);
+            const want = Float32Array.from(c0);
+            const got = Float32Array.from(c0);
+            referenceGemm(ta, tb, 1, n, k, 0.5, a, 3, lda, b, 2, ldb, beta, want, 1, n);
+            native().gemm(ta, tb, 1, n, k, 0.5, a, 3, lda, b, 2, ldb, beta, got, 1, n);
+            assertClose(got, want, 2e-5 * Math.sqrt(k) + 1e-6, 1e-5, `1×${n}×${k} ta=${ta} tb=${tb} beta=${beta}`);
+            assert.equal(got[0], c0[0], "the element before C is untouched");
+          }
+        }
+      }
+    }
+  });
+
   it("batches accumulate into repeated output offsets with beta = 1", () => {
     const [m, n, k] = [5, 3, 4];
     const a = randArray(3 * m * k);

@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { StrataError } from "../../core/errors.js";
 import type { ProgressEvent } from "../../core/events.js";
+import { modelShapeFileSchema, shapeWithDefaults } from "../../nn/index.js";
 import { parseDevice, setThreads } from "../../tensor/index.js";
 import { type Tokenizer, loadTokenizer, saveTokenizer, trainTokenizer } from "../../tokenizer/index.js";
 import {
@@ -51,21 +52,9 @@ const MAX_VOCAB = 1 << 20;
 
 // ---------------------------------------------------------------- config files
 
-const ShapeFields = {
-  dim: z.number().int().positive(),
-  layers: z.number().int().positive(),
-  heads: z.number().int().positive(),
-  kvHeads: z.number().int().positive().optional(),
-  ffnDim: z.number().int().positive(),
-  maxSeq: z.number().int().positive(),
-  ropeBase: z.number().positive().optional(),
-  normEps: z.number().positive().optional(),
-  tieEmbeddings: z.boolean().optional(),
-  moe: z.object({ experts: z.number().int().positive(), topK: z.number().int().positive(), auxLossWeight: z.number().nonnegative().optional() }).strict().optional(),
-};
 const ConfigFile = z
   .object({
-    model: z.object({ ...ShapeFields, vocab: z.number().int().positive().optional() }).strict(),
+    model: modelShapeFileSchema,
     train: z.record(z.string(), z.number()).optional(),
     tokenizer: z.union([z.object({ kind: z.literal("bytes") }).strict(), z.object({ kind: z.literal("bpe"), vocab: z.number().int().positive() }).strict()]).optional(),
   })
@@ -94,7 +83,7 @@ function loadConfig(ref: string): Preset & { vocab?: number } {
     if (!TRAIN_KEYS.has(k)) throw new StrataError("INVALID_CONFIG", `config file ${ref}: unknown training setting "${k}"`, `known settings: ${[...TRAIN_KEYS].join(", ")}`);
   }
   const { vocab, ...shape } = c.model;
-  const model: ModelShape = { kvHeads: shape.heads, ropeBase: 10000, normEps: 1e-5, tieEmbeddings: false, ...shape };
+  const model: ModelShape = shapeWithDefaults(shape);
   return { name: ref, description: `from ${ref}`, model, train: (c.train ?? {}) as Partial<TrainSettings>, tokenizer: c.tokenizer ?? { kind: "bytes" }, ...(vocab !== undefined ? { vocab } : {}) };
 }
 

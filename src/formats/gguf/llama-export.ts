@@ -99,6 +99,9 @@ export function llamaGgufModelMetadata(config: LlamaConfig, options: { name?: st
     ["llama.rope.dimension_count", ggufValue.u32(headDim)],
     ["llama.vocab_size", ggufValue.u32(config.vocab)],
   );
+  if (config.ropeScale !== undefined && config.ropeScale !== 1) {
+    out.push(["llama.rope.scaling.type", ggufValue.str("linear")], ["llama.rope.scaling.factor", ggufValue.f32(1 / config.ropeScale)]);
+  }
   if (config.moe) {
     out.push(["llama.expert_count", ggufValue.u32(config.moe.experts)], ["llama.expert_used_count", ggufValue.u32(config.moe.topK)]);
   }
@@ -163,6 +166,11 @@ export function llamaGgufTensorMap(c: LlamaConfig): LlamaGgufTensorSource[] {
     one(`${b}.attn_q.weight`, `${p}.attention.wq.weight`, [c.heads * D, c.dim]);
     one(`${b}.attn_k.weight`, `${p}.attention.wk.weight`, [c.kvHeads * D, c.dim]);
     one(`${b}.attn_v.weight`, `${p}.attention.wv.weight`, [c.kvHeads * D, c.dim]);
+    if (c.qkvBias) {
+      one(`${b}.attn_q.bias`, `${p}.attention.wq.bias`, [c.heads * D], true);
+      one(`${b}.attn_k.bias`, `${p}.attention.wk.bias`, [c.kvHeads * D], true);
+      one(`${b}.attn_v.bias`, `${p}.attention.wv.bias`, [c.kvHeads * D], true);
+    }
     one(`${b}.attn_output.weight`, `${p}.attention.wo.weight`, [c.dim, c.heads * D]);
     one(`${b}.ffn_norm.weight`, `${p}.ffn_norm.weight`, [c.dim], true);
     if (c.moe) {
@@ -213,6 +221,8 @@ export function llamaGgufTensors(config: LlamaConfig, stateDict: StateDict, quan
     };
     return { name: t.gguf, dims, type, data };
   });
+  // Llama 3.1's per-frequency RoPE factors travel in the config and go back as the tensor llama.cpp reads.
+  if (config.ropeFreqFactors) tensors.splice(1, 0, { name: "rope_freqs.weight", dims: [config.ropeFreqFactors.length], type: "F32", data: Float32Array.from(config.ropeFreqFactors) });
   return { tensors, fallbacks };
 }
 

@@ -1,13 +1,15 @@
-// A GGUF file of llama.cpp's `llama` architecture back into Strata: the hyper-parameters as a
-// LlamaConfig, every weight dequantized to float32 under Strata's parameter names (the inverse of
-// llama-export.ts's table; F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q6_K), and, where the vocabulary is laid out
-// as Strata's byte-level BPE, the Tokenizer. GGUF files of the `llama` architecture already hold
-// Q and K in the adjacent-pair RoPE order Strata uses (llama.cpp's converter permutes Hugging Face
-// weights into it), so nothing is permuted back.
+// A GGUF file of llama.cpp's `llama` or `qwen2` architecture into Strata: the hyper-parameters as a
+// LlamaConfig (GQA, tied output, Qwen2's Q/K/V biases, linear RoPE scaling, Llama 3.1's rope_freqs),
+// every weight dequantized to float32 under Strata's parameter names (the inverse of
+// llama-export.ts's table), and the tokenizer: Strata's own when the vocabulary is laid out as
+// Strata exports it, else the file's SentencePiece or GPT-2 BPE vocabulary (vocab-import.ts).
+// `llama` files already hold Q and K in the adjacent-pair RoPE order Strata uses (llama.cpp's
+// converter permutes Hugging Face weights into it); `qwen2` files rotate half-split heads, so their
+// Q/K rows (and biases) are permuted into pairs here — attention scores are unchanged by it.
 //
 // Refused with a clear error: another architecture, a LoRA adapter, per-layer hyper-parameters,
-// partial or scaled RoPE (rope.dimension_count ≠ head dim, rope.scaling.*, rope_freqs.weight),
-// tensor types Strata cannot dequantize, and tensors whose shapes disagree with the header.
+// partial RoPE (rope.dimension_count ≠ head dim), YaRN/LongRoPE scaling, tensor types Strata cannot
+// dequantize, and tensors whose shapes disagree with the header.
 import { StrataError, throwIfAborted } from "../../core/errors.js";
 import type { LongOperationOptions } from "../../core/events.js";
 import { validateConfig, type LlamaConfig } from "../../nn/llama.js";
@@ -15,7 +17,9 @@ import type { StateDict } from "../../nn/module.js";
 import { BYTE_TO_CHAR } from "../../tokenizer/bytes.js";
 import { GGUF_TOKEN_TYPE } from "../../tokenizer/gguf.js";
 import { SPECIAL_TOKEN_KINDS, type SpecialTokens } from "../../tokenizer/special.js";
+import type { TextTokenizer } from "../../tokenizer/text-tokenizer.js";
 import { Tokenizer } from "../../tokenizer/tokenizer.js";
+import { vocabTokenizerFromGguf } from "./vocab-import.js";
 import { ggufInvalid } from "./errors.js";
 import type { GgufHeader } from "./header.js";
 import { llamaGgufTensorMap } from "./llama-export.js";
@@ -28,8 +32,11 @@ export interface LlamaGgufImport {
   config: LlamaConfig;
   /** Strata parameter names → float32 values, as `Llama.loadStateDict` takes them. */
   stateDict: StateDict;
-  /** Null when the vocabulary cannot be read as a Strata tokenizer (see `tokenizerError`). */
+  architecture: SupportedArchitecture;
+  /** Strata's own tokenizer when the vocabulary is laid out as Strata exports it, else null. */
   tokenizer: Tokenizer | null;
+  /** The tokenizer to run the model with: Strata's, or the file's SentencePiece/BPE vocabulary; null only with tokenizer "optional" (see `tokenizerError`). */
+  textTokenizer: TextTokenizer | null;
   tokenizerError?: StrataError;
   /** general.name, when present. */
   name?: string;
@@ -46,22 +53,37 @@ export interface ImportLlamaGgufOptions extends LongOperationOptions {
 
 const ENGINE_HINT = "run this file with llama.cpp instead (a gguf: model reference)";
 
-/** The LlamaConfig a GGUF header describes; errors name the key that is wrong. */
-export function llamaConfigFromGguf(header: Pick<GgufHeader, "metadata" | "tensors">, source: string): LlamaConfig {
-  const meta = header.metadata;
+/** Architectures the engine runs: llama (Llama 2/3.x, TinyLlama, Mistral, SmolLM2) and qwen2 (Qwen2.5). */
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2"] as const;
+export type SupportedArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
+
+/** llama.cpp rotates qwen2's heads in halves (NEOX); the engine rotates adjacent pairs, so import permutes Q and K. */
+export function rotatesHalves(arch: SupportedArchitecture): boolean {
+  return arch === "qwen2";
+}
+
+/** The architecture of a model file, or a clear error naming the supported ones. */
+export function ggufArchitecture(meta: GgufMetadata, source: string): SupportedArchitecture {
   const arch = metaString(meta, "general.architecture", source);
   if (metaString(meta, "general.type", source) === "adapter") {
     throw new StrataError("USAGE", `${source} is a LoRA adapter, not a model`, "import its base model; adapters are not merged by the importer");
   }
-  if (arch !== "llama") {
-    throw new StrataError("UNSUPPORTED_TYPE", `${source} is ${arch ? `a "${arch}" model` : "a GGUF without general.architecture"}; Strata's engine runs only the "llama" architecture`, ENGINE_HINT);
+  if (!(SUPPORTED_ARCHITECTURES as readonly (string | undefined)[]).includes(arch)) {
+    throw new StrataError("UNSUPPORTED_TYPE", `${source} is ${arch ? `a "${arch}" model` : "a GGUF without general.architecture"}; Strata's engine runs the ${SUPPORTED_ARCHITECTURES.map((a) => `"${a}"`).join(" and ")} architectures`, ENGINE_HINT);
   }
-  const perLayer = ["embedding_length", "block_count", "feed_forward_length", "attention.head_count", "attention.head_count_kv"].find((k) => meta.get(`llama.${k}`)?.type === "array");
-  if (perLayer) throw new StrataError("UNSUPPORTED_TYPE", `${source} sets llama.${perLayer} per layer; Strata's engine needs one value for all layers`, ENGINE_HINT);
+  return arch as SupportedArchitecture;
+}
+
+/** The LlamaConfig a GGUF header describes; errors name the key that is wrong. */
+export function llamaConfigFromGguf(header: Pick<GgufHeader, "metadata" | "tensors">, source: string, ropeFreqs?: Float32Array): LlamaConfig {
+  const meta = header.metadata;
+  const arch = ggufArchitecture(meta, source);
+  const perLayer = ["embedding_length", "block_count", "feed_forward_length", "attention.head_count", "attention.head_count_kv"].find((k) => meta.get(`${arch}.${k}`)?.type === "array");
+  if (perLayer) throw new StrataError("UNSUPPORTED_TYPE", `${source} sets ${arch}.${perLayer} per layer; Strata's engine needs one value for all layers`, ENGINE_HINT);
   const num = (key: string, fallback?: number): number => {
-    const v = metaNumber(meta, `llama.${key}`, source) ?? fallback;
-    if (v === undefined) throw ggufInvalid(source, `has no llama.${key}`);
-    if (!Number.isFinite(v)) throw ggufInvalid(source, `llama.${key} is ${v}`);
+    const v = metaNumber(meta, `${arch}.${key}`, source) ?? fallback;
+    if (v === undefined) throw ggufInvalid(source, `has no ${arch}.${key}`);
+    if (!Number.isFinite(v)) throw ggufInvalid(source, `${arch}.${key} is ${v}`);
     return v;
   };
   const dim = num("embedding_length");
@@ -69,23 +91,21 @@ export function llamaConfigFromGguf(header: Pick<GgufHeader, "metadata" | "tenso
   const kvHeads = num("attention.head_count_kv", heads);
   const headDim = heads > 0 ? dim / heads : 0;
   for (const key of ["attention.key_length", "attention.value_length", "rope.dimension_count"]) {
-    const v = metaNumber(meta, `llama.${key}`, source);
+    const v = metaNumber(meta, `${arch}.${key}`, source);
     if (v !== undefined && v !== headDim) {
-      throw new StrataError("UNSUPPORTED_TYPE", `${source} has llama.${key} = ${v}, not the head dimension ${headDim} (embedding_length / head_count)`, `Strata's engine rotates and attends over whole heads; ${ENGINE_HINT}`);
+      throw new StrataError("UNSUPPORTED_TYPE", `${source} has ${arch}.${key} = ${v}, not the head dimension ${headDim} (embedding_length / head_count)`, `Strata's engine rotates and attends over whole heads; ${ENGINE_HINT}`);
     }
   }
-  const scaling = metaString(meta, "llama.rope.scaling.type", source);
-  const factor = metaNumber(meta, "llama.rope.scaling.factor", source);
-  if ((scaling !== undefined && scaling !== "none") || (factor !== undefined && factor !== 1 && factor !== 0)) {
-    throw new StrataError("UNSUPPORTED_TYPE", `${source} uses RoPE scaling (${scaling ?? "factor " + factor}), which Strata's engine does not implement`, ENGINE_HINT);
-  }
-  if (header.tensors.some((t) => t.name === "rope_freqs.weight")) {
-    throw new StrataError("UNSUPPORTED_TYPE", `${source} has per-frequency RoPE factors (rope_freqs.weight, Llama 3.1 style), which Strata's engine does not implement`, ENGINE_HINT);
+  // llama.cpp: the scaling type defaults to linear, and rope.scaling.factor (or the older rope.scale_linear) divides positions.
+  const scaling = metaString(meta, `${arch}.rope.scaling.type`, source) ?? "linear";
+  const factor = metaNumber(meta, `${arch}.rope.scaling.factor`, source) ?? metaNumber(meta, `${arch}.rope.scale_linear`, source) ?? 0;
+  if (scaling !== "linear" && scaling !== "none") {
+    throw new StrataError("UNSUPPORTED_TYPE", `${source} uses ${scaling} RoPE scaling, which Strata's engine does not implement (it does linear scaling and Llama 3.1's rope_freqs)`, ENGINE_HINT);
   }
   const embd = header.tensors.find((t) => t.name === "token_embd.weight");
   if (!embd) throw ggufInvalid(source, `is missing tensor "token_embd.weight"`);
   if (embd.dims.length !== 2 || embd.dims[0] !== dim) throw ggufInvalid(source, `tensor "token_embd.weight" has shape [${embd.dims.join(", ")}]; it must be [${dim}, vocabulary]`);
-  const experts = metaNumber(meta, "llama.expert_count", source) ?? 0;
+  const experts = metaNumber(meta, `${arch}.expert_count`, source) ?? 0;
   const config: LlamaConfig = {
     vocab: embd.dims[1]!,
     dim,
@@ -98,6 +118,9 @@ export function llamaConfigFromGguf(header: Pick<GgufHeader, "metadata" | "tenso
     normEps: shortestF32(num("attention.layer_norm_rms_epsilon")),
     tieEmbeddings: !header.tensors.some((t) => t.name === "output.weight"),
   };
+  if (arch === "qwen2" || header.tensors.some((t) => t.name === "blk.0.attn_q.bias")) config.qkvBias = true;
+  if (scaling === "linear" && factor !== 0 && factor !== 1) config.ropeScale = 1 / factor;
+  if (ropeFreqs) config.ropeFreqFactors = Array.from(ropeFreqs);
   if (experts > 0) config.moe = { experts, topK: num("expert_used_count") };
   try {
     validateConfig(config);
@@ -106,6 +129,19 @@ export function llamaConfigFromGguf(header: Pick<GgufHeader, "metadata" | "tenso
     throw e;
   }
   return config;
+}
+
+/** Q or K rows [heads·D, in] from llama.cpp's half-split rotation order to adjacent pairs (row h·D+i → h·D+2i, h·D+D/2+i → h·D+2i+1). */
+export function halvesToPairs(values: Float32Array, heads: number, D: number): Float32Array {
+  const cols = values.length / (heads * D);
+  const out = new Float32Array(values.length);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < D / 2; i++) {
+      out.set(values.subarray((h * D + i) * cols, (h * D + i + 1) * cols), (h * D + 2 * i) * cols);
+      out.set(values.subarray((h * D + D / 2 + i) * cols, (h * D + D / 2 + i + 1) * cols), (h * D + 2 * i + 1) * cols);
+    }
+  }
+  return out;
 }
 
 /**
@@ -205,17 +241,28 @@ export async function importLlamaGguf(path: string, opts: ImportLlamaGgufOptions
 /** `importLlamaGguf` over an already open reader (e.g. a file held in memory). */
 export async function importFromReader(reader: GgufReader, opts: ImportLlamaGgufOptions = {}): Promise<LlamaGgufImport> {
   const source = reader.source;
-  const config = llamaConfigFromGguf(reader, source);
+  const arch = ggufArchitecture(reader.metadata, source);
+  const freqs = reader.tensor("rope_freqs.weight");
+  const config = llamaConfigFromGguf(reader, source, freqs ? await reader.readTensor(freqs, { signal: opts.signal }) : undefined);
   let tokenizer: Tokenizer | null = null;
+  let textTokenizer: TextTokenizer | null = null;
   let tokenizerError: StrataError | undefined;
   try {
-    tokenizer = tokenizerFromGguf(reader.metadata, source);
-    if (tokenizer.vocabSize > config.vocab) throw new StrataError("TOKENIZER_INVALID", `${source}: the vocabulary has ${tokenizer.vocabSize} tokens but token_embd.weight only ${config.vocab} rows`, "the file is damaged: export it again");
+    try {
+      tokenizer = tokenizerFromGguf(reader.metadata, source);
+      textTokenizer = tokenizer;
+    } catch (e) {
+      if (!(e instanceof StrataError)) throw e;
+      textTokenizer = vocabTokenizerFromGguf(reader.metadata, source);
+    }
+    if (textTokenizer!.vocabSize > config.vocab) throw new StrataError("TOKENIZER_INVALID", `${source}: the vocabulary has ${textTokenizer!.vocabSize} tokens but token_embd.weight only ${config.vocab} rows`, "the file is damaged: export it again");
   } catch (e) {
     if (!(e instanceof StrataError) || (opts.tokenizer ?? "required") === "required") throw e;
     tokenizer = null;
+    textTokenizer = null;
     tokenizerError = e;
   }
+  const D = config.dim / config.heads;
   const plan = llamaGgufTensorMap(config);
   const wanted = new Set(plan.map((t) => t.gguf));
   const stateDict: StateDict = {};
@@ -234,15 +281,16 @@ export async function importFromReader(reader: GgufReader, opts: ImportLlamaGguf
       throw new StrataError("UNSUPPORTED_TYPE", `${source}: tensor "${t.gguf}" is ${info.type.name}, which Strata cannot dequantize`, `Strata reads ${DECODABLE_TYPES.join(", ")}; requantize the model with llama.cpp's llama-quantize (e.g. to Q8_0 or Q4_K_M)`);
     }
     tensorTypes[t.gguf] = info.type.name;
-    const values = await reader.readTensor(info, { signal: opts.signal });
+    let values = await reader.readTensor(info, { signal: opts.signal });
+    if (rotatesHalves(arch) && /\.attn_[qk]\.(weight|bias)$/.test(t.gguf)) values = halvesToPairs(values, t.gguf.includes(".attn_q.") ? config.heads : config.kvHeads, D);
     const per = values.length / t.sources.length;
     t.sources.forEach((name, k) => {
       stateDict[name] = { shape: [...t.shape], data: t.sources.length === 1 ? values : values.slice(k * per, (k + 1) * per) };
     });
     opts.onProgress?.({ phase: "import-gguf", done: i + 1, total: plan.length, item: t.gguf });
   }
-  const ignoredTensors = reader.tensors.map((t) => t.name).filter((n) => !wanted.has(n));
-  const out: LlamaGgufImport = { config, stateDict, tokenizer, name: metaString(reader.metadata, "general.name", source), tensorTypes, ignoredTensors };
+  const ignoredTensors = reader.tensors.map((t) => t.name).filter((n) => !wanted.has(n) && n !== "rope_freqs.weight");
+  const out: LlamaGgufImport = { config, architecture: arch, stateDict, tokenizer, textTokenizer, name: metaString(reader.metadata, "general.name", source), tensorTypes, ignoredTensors };
   if (tokenizerError) out.tokenizerError = tokenizerError;
   return out;
 }

@@ -1,18 +1,20 @@
-// Tensor data encodings: F32/F16/BF16 both ways, Q8_0 and Q4_0 quantize + dequantize (ggml's reference
-// rounding), Q4_K and Q6_K dequantize. Block layouts are ggml-common.h's; every multi-byte field is
+// Tensor data encodings, both ways: F32/F16/BF16, the 32-value blocks Q8_0, Q4_0, Q4_1, Q5_0, Q5_1
+// (ggml's reference rounding), and the K-quants Q2_K…Q6_K (quant-k.ts). Block layouts are ggml-common.h's; every multi-byte field is
 // little-endian. `count` is always a whole number of blocks (the reader checks row lengths).
 import { StrataError } from "../../core/errors.js";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
+import { QK_K, dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K, quantizeQ2_K, quantizeQ3_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K } from "./quant-k.js";
 import { ggmlTypeByName, type GgmlTypeInfo, type GgmlTypeName } from "./types.js";
 
 /** Types the writer can encode from float32 values. */
-export type EncodableType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0";
-export const ENCODABLE_TYPES: readonly EncodableType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0"];
+export const ENCODABLE_TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"] as const;
+export type EncodableType = (typeof ENCODABLE_TYPES)[number];
 /** Types the reader can decode to float32 values. */
-export const DECODABLE_TYPES: readonly GgmlTypeName[] = ["F32", "F16", "BF16", "F64", "I8", "I16", "I32", "Q8_0", "Q4_0", "Q4_K", "Q6_K"];
+export const DECODABLE_TYPES: readonly GgmlTypeName[] = ["F32", "F16", "BF16", "F64", "I8", "I16", "I32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
 
 const QK = 32;
-const QK_K = 256;
+
+const K_ENCODERS = { Q2_K: quantizeQ2_K, Q3_K: quantizeQ3_K, Q4_K: quantizeQ4_K, Q5_K: quantizeQ5_K, Q6_K: quantizeQ6_K } as const;
 
 // ggml uses C's roundf: halves go away from zero.
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
@@ -52,22 +54,27 @@ export function dequantizeQ8_0(bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
+/** The value of largest magnitude in the block at `b`, with its sign. */
+function signedMax(x: Float32Array, b: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < QK; j++) {
+    const v = x[b + j]!;
+    if (Math.abs(v) > amax) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
+}
+
 export function quantizeQ4_0(x: Float32Array): Uint8Array {
   checkBlocks(x.length, QK, "Q4_0");
   const out = new Uint8Array((x.length / QK) * 18);
   const dv = view(out);
   for (let b = 0, o = 0; b < x.length; b += QK, o += 18) {
     // The value of largest magnitude, sign kept, maps to -8: the full 4-bit range is used on that side.
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK; j++) {
-      const v = x[b + j]!;
-      if (Math.abs(v) > amax) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = Math.fround(max / -8);
+    const d = Math.fround(signedMax(x, b) / -8);
     const id = d ? Math.fround(1 / d) : 0;
     dv.setUint16(o, f32ToF16(d), true);
     for (let j = 0; j < QK / 2; j++) {
@@ -93,69 +100,87 @@ export function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
-/**
- * Q4_K super-block (144 bytes, 256 values): f16 d, f16 dmin, 12 bytes holding eight 6-bit scales and
- * eight 6-bit mins, 128 bytes of 4-bit quants. Sub-block j (32 values) is d·scale[j]·q − dmin·min[j];
- * quant bytes serve two sub-blocks: low nibbles the first, high nibbles the second.
- */
-export function dequantizeQ4_K(bytes: Uint8Array, count: number): Float32Array {
-  const out = new Float32Array(count);
-  const dv = view(bytes);
-  for (let b = 0, o = 0; b < count; b += QK_K, o += 144) {
-    const d = f16ToF32(dv.getUint16(o, true));
-    const dmin = f16ToF32(dv.getUint16(o + 2, true));
-    const s = o + 4;
-    for (let pair = 0; pair < 4; pair++) {
-      const q = o + 16 + pair * 32;
-      for (let half = 0; half < 2; half++) {
-        const [scale, min] = scaleMinK4(bytes, s, pair * 2 + half);
-        const dl = d * scale;
-        const ml = dmin * min;
-        const base = b + pair * 64 + half * 32;
-        for (let l = 0; l < 32; l++) {
-          const nib = half === 0 ? bytes[q + l]! & 0x0f : bytes[q + l]! >> 4;
-          out[base + l] = dl * nib - ml;
-        }
-      }
+/** Q4_1 (20 bytes): f16 d, f16 m, 16 bytes of 4-bit quants (low nibbles the first 16 values); x = d·q + m. */
+export function quantizeQ4_1(x: Float32Array): Uint8Array {
+  return quantizeWithMin(x, 4);
+}
+
+/** Q5_1 (24 bytes): f16 d, f16 m, 4 bytes of fifth bits (bit j: value j), 16 bytes of low nibbles. */
+export function quantizeQ5_1(x: Float32Array): Uint8Array {
+  return quantizeWithMin(x, 5);
+}
+
+function quantizeWithMin(x: Float32Array, bits: 4 | 5): Uint8Array {
+  const type = bits === 4 ? "Q4_1" : "Q5_1";
+  checkBlocks(x.length, QK, type);
+  const size = bits === 4 ? 20 : 24;
+  const qs = bits === 4 ? 4 : 8;
+  const out = new Uint8Array((x.length / QK) * size);
+  const dv = view(out);
+  for (let b = 0, o = 0; b < x.length; b += QK, o += size) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let j = 0; j < QK; j++) {
+      min = Math.min(min, x[b + j]!);
+      max = Math.max(max, x[b + j]!);
     }
+    const d = Math.fround((max - min) / ((1 << bits) - 1));
+    const id = d ? Math.fround(1 / d) : 0;
+    dv.setUint16(o, f32ToF16(d), true);
+    dv.setUint16(o + 2, f32ToF16(min), true);
+    let qh = 0;
+    for (let j = 0; j < QK / 2; j++) {
+      const q0 = Math.min((1 << bits) - 1, Math.trunc(Math.fround(Math.fround((x[b + j]! - min) * id) + 0.5)));
+      const q1 = Math.min((1 << bits) - 1, Math.trunc(Math.fround(Math.fround((x[b + j + QK / 2]! - min) * id) + 0.5)));
+      out[o + qs + j] = (q0 & 0xf) | ((q1 & 0xf) << 4);
+      qh |= ((q0 >> 4) << j) | ((q1 >> 4) << (j + QK / 2));
+    }
+    if (bits === 5) dv.setUint32(o + 4, qh >>> 0, true);
   }
   return out;
 }
 
-/** The 6-bit scale and min of sub-block j from the 12 packed bytes at `s`. */
-export function scaleMinK4(bytes: Uint8Array, s: number, j: number): [scale: number, min: number] {
-  if (j < 4) return [bytes[s + j]! & 63, bytes[s + j + 4]! & 63];
-  const scale = (bytes[s + j + 4]! & 0x0f) | ((bytes[s + j - 4]! >> 6) << 4);
-  const min = (bytes[s + j + 4]! >> 4) | ((bytes[s + j]! >> 6) << 4);
-  return [scale, min];
+/** Q5_0 (22 bytes): f16 d, 4 bytes of fifth bits, 16 bytes of low nibbles; x = d·(q − 16). */
+export function quantizeQ5_0(x: Float32Array): Uint8Array {
+  checkBlocks(x.length, QK, "Q5_0");
+  const out = new Uint8Array((x.length / QK) * 22);
+  const dv = view(out);
+  for (let b = 0, o = 0; b < x.length; b += QK, o += 22) {
+    const d = Math.fround(signedMax(x, b) / -16);
+    const id = d ? Math.fround(1 / d) : 0;
+    dv.setUint16(o, f32ToF16(d), true);
+    let qh = 0;
+    for (let j = 0; j < QK / 2; j++) {
+      const q0 = Math.min(31, Math.trunc(Math.fround(Math.fround(x[b + j]! * id) + 16.5)));
+      const q1 = Math.min(31, Math.trunc(Math.fround(Math.fround(x[b + j + QK / 2]! * id) + 16.5)));
+      out[o + 6 + j] = (q0 & 0xf) | ((q1 & 0xf) << 4);
+      qh |= ((q0 >> 4) << j) | ((q1 >> 4) << (j + QK / 2));
+    }
+    dv.setUint32(o + 2, qh >>> 0, true);
+  }
+  return out;
 }
 
-/**
- * Q6_K super-block (210 bytes, 256 values): 128 bytes of low 4 bits, 64 bytes of high 2 bits,
- * sixteen int8 scales (one per 16 values), f16 d. Value = d·scale·(q − 32) with q in 0…63.
- */
-export function dequantizeQ6_K(bytes: Uint8Array, count: number): Float32Array {
+/** Q4_1, Q5_0 and Q5_1 back to float32 (layouts above). */
+function dequantizeLegacy(bytes: Uint8Array, count: number, type: "Q4_1" | "Q5_0" | "Q5_1"): Float32Array {
+  const size = type === "Q4_1" ? 20 : type === "Q5_0" ? 22 : 24;
+  const hasMin = type !== "Q5_0";
+  const five = type !== "Q4_1";
+  const qhAt = hasMin ? 4 : 2;
+  const qs = qhAt + (five ? 4 : 0);
   const out = new Float32Array(count);
   const dv = view(bytes);
-  for (let b = 0, o = 0; b < count; b += QK_K, o += 210) {
-    const d = f16ToF32(dv.getUint16(o + 208, true));
-    for (let n = 0; n < 2; n++) {
-      const ql = o + n * 64;
-      const qh = o + 128 + n * 32;
-      const sc = o + 192 + n * 8;
-      const y = b + n * 128;
-      for (let l = 0; l < 32; l++) {
-        const is = l >> 4;
-        const h = bytes[qh + l]!;
-        const q1 = ((bytes[ql + l]! & 0x0f) | ((h & 3) << 4)) - 32;
-        const q2 = ((bytes[ql + l + 32]! & 0x0f) | (((h >> 2) & 3) << 4)) - 32;
-        const q3 = ((bytes[ql + l]! >> 4) | (((h >> 4) & 3) << 4)) - 32;
-        const q4 = ((bytes[ql + l + 32]! >> 4) | (((h >> 6) & 3) << 4)) - 32;
-        out[y + l] = d * dv.getInt8(sc + is) * q1;
-        out[y + l + 32] = d * dv.getInt8(sc + is + 2) * q2;
-        out[y + l + 64] = d * dv.getInt8(sc + is + 4) * q3;
-        out[y + l + 96] = d * dv.getInt8(sc + is + 6) * q4;
-      }
+  for (let b = 0, o = 0; b < count; b += QK, o += size) {
+    const d = f16ToF32(dv.getUint16(o, true));
+    const m = hasMin ? f16ToF32(dv.getUint16(o + 2, true)) : 0;
+    const qh = five ? dv.getUint32(o + qhAt, true) : 0;
+    const offset = hasMin ? 0 : -16;
+    for (let j = 0; j < QK / 2; j++) {
+      const q = bytes[o + qs + j]!;
+      const q0 = (q & 0xf) | (((qh >>> j) & 1) << 4);
+      const q1 = (q >> 4) | (((qh >>> (j + QK / 2)) & 1) << 4);
+      out[b + j] = (q0 + offset) * d + m;
+      out[b + j + QK / 2] = (q1 + offset) * d + m;
     }
   }
   return out;
@@ -183,6 +208,15 @@ export function encodeTensorData(type: EncodableType, x: Float32Array): Uint8Arr
       return quantizeQ8_0(x);
     case "Q4_0":
       return quantizeQ4_0(x);
+    case "Q4_1":
+      return quantizeQ4_1(x);
+    case "Q5_0":
+      return quantizeQ5_0(x);
+    case "Q5_1":
+      return quantizeQ5_1(x);
+    default:
+      checkBlocks(x.length, QK_K, type);
+      return K_ENCODERS[type](x);
   }
 }
 
@@ -213,8 +247,18 @@ export function decodeTensorData(type: GgmlTypeInfo, bytes: Uint8Array, count: n
       return dequantizeQ8_0(bytes, count);
     case "Q4_0":
       return dequantizeQ4_0(bytes, count);
+    case "Q4_1":
+    case "Q5_0":
+    case "Q5_1":
+      return dequantizeLegacy(bytes, count, type.name);
+    case "Q2_K":
+      return dequantizeQ2_K(bytes, count);
+    case "Q3_K":
+      return dequantizeQ3_K(bytes, count);
     case "Q4_K":
       return dequantizeQ4_K(bytes, count);
+    case "Q5_K":
+      return dequantizeQ5_K(bytes, count);
     case "Q6_K":
       return dequantizeQ6_K(bytes, count);
     default:

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomicSync } from "../../core/atomic-file.js";
 import { StrataError } from "../../core/errors.js";
+import { PRESET_NAMES, type PresetName } from "../../train/index.js";
 
 export const JOB_FORMAT = "strata-training-job";
 export const JOB_VERSION = 1;
@@ -23,8 +24,9 @@ export function newRunId(): string {
 export const RUN_STATUSES = ["running", "completed", "failed", "stopped", "interrupted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const TRAINING_PRESETS = ["tiny", "small"] as const;
-export type TrainingPreset = (typeof TRAINING_PRESETS)[number];
+/** The trainer's presets (src/train/presets.ts is the one list). */
+export const TRAINING_PRESETS = PRESET_NAMES;
+export type TrainingPreset = PresetName;
 
 const errorSchema = z.object({ code: z.string(), message: z.string(), hint: z.string() });
 export type RunError = z.infer<typeof errorSchema>;

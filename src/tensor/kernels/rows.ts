@@ -179,8 +179,16 @@ const ropeTables = new Map<string, { cos: Float32Array; sin: Float32Array; posit
  * cos/sin of θ(pos, i) = pos · base^(−2i/d) for pos < positions and i < d/2, as [positions, d/2]
  * tables, computed in float64 and cached per (d, base). Grows the cached table when needed.
  */
-export function ropeTable(d: number, base: number, positions: number): { cos: Float32Array; sin: Float32Array } {
-  const key = `${d}:${base}`;
+/** Frequency changes of scaled RoPE: θ_i = p · scale · base^(−2i/D) / freqFactors[i] (Llama 3.1's rope_freqs, linear scaling). */
+export interface RopeScaling {
+  freqFactors?: ArrayLike<number>;
+  scale?: number;
+}
+
+export function ropeTable(d: number, base: number, positions: number, scaling: RopeScaling = {}): { cos: Float32Array; sin: Float32Array } {
+  const factors = scaling.freqFactors;
+  const scale = scaling.scale ?? 1;
+  const key = `${d}:${base}:${scale}:${factors ? Array.from(factors).join(",") : ""}`;
   const have = ropeTables.get(key);
   if (have && have.positions >= positions) return have;
   const n = Math.max(positions, have ? have.positions * 2 : 0, 64);
@@ -188,7 +196,7 @@ export function ropeTable(d: number, base: number, positions: number): { cos: Fl
   const cos = new Float32Array(n * half);
   const sin = new Float32Array(n * half);
   for (let i = 0; i < half; i++) {
-    const freq = Math.pow(base, (-2 * i) / d);
+    const freq = (Math.pow(base, (-2 * i) / d) * scale) / (factors ? factors[i]! : 1);
     for (let p = 0; p < n; p++) {
       const a = p * freq;
       cos[p * half + i] = Math.cos(a);
@@ -207,12 +215,12 @@ export function ropeTable(d: number, base: number, positions: number): { cos: Fl
  *   y[2i+1] = x[2i] sin θ + x[2i+1] cos θ
  * `direction` −1 rotates by −θ (the backward: the rotation's transpose).
  */
-export function rope(x: Float32Array, B: number, T: number, H: number, D: number, positions: Int32Array, base: number, direction: 1 | -1): Float32Array {
+export function rope(x: Float32Array, B: number, T: number, H: number, D: number, positions: Int32Array, base: number, direction: 1 | -1, scaling: RopeScaling = {}): Float32Array {
   const y = new Float32Array(x.length);
   const half = D / 2;
   let maxPos = 0;
   for (let t = 0; t < T; t++) maxPos = Math.max(maxPos, positions[t]!);
-  const { cos, sin } = ropeTable(D, base, maxPos + 1);
+  const { cos, sin } = ropeTable(D, base, maxPos + 1, scaling);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const tb = positions[t]! * half;

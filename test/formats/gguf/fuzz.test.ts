@@ -1,7 +1,8 @@
 // Seeded fuzzing of the reader: a valid file with every value and tensor type is mutated thousands of
 // times (bit flips, random bytes, huge numbers, truncation, insertion, deletion). Every attempt must
 // parse or throw a StrataError — never another error, never a hang, never a huge allocation — and
-// every tensor of a file that parses must read or fail the same way.
+// every tensor of a file that parses must read or fail the same way. Files of the real families' layout
+// (SentencePiece and BPE vocabularies, qwen2, rope_freqs) go through the whole import, tokenizer included.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StrataError } from "../../../src/core/errors.js";
@@ -125,4 +126,39 @@ test("thousands of mutated files each parse or fail with a StrataError", { timeo
   assert.ok(outcomes.rejected > 1000, JSON.stringify(outcomes));
   assert.ok(codes.has("GGUF_INVALID"));
   assert.ok(maxArrayBuffers < 256 * 2 ** 20, `array buffers peaked at ${maxArrayBuffers} bytes`);
+});
+
+test("mutated files of the real families' layout import (with their tokenizer) or fail with a StrataError", { timeout: 180_000 }, async () => {
+  const { writeFamilyGguf } = await import("../../helpers/gguf-families.js");
+  const { readFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tempDir } = await import("../../helpers/paths.js");
+  const { importFromReader } = await import("../../../src/formats/gguf/index.js");
+  const dir = tempDir();
+  const rnd = seededUniform(20261207);
+  const outcomes = { imported: 0, rejected: 0 };
+  try {
+    for (const [family, type] of [["llama2", "Q5_1"], ["qwen2.5", "Q8_0"], ["llama3.1", "F16"]] as const) {
+      const path = join(dir, `${family}.gguf`);
+      await writeFamilyGguf(path, family, { type, dim: 32 });
+      const base = readFileSync(path);
+      for (let i = 0; i < 150; i++) {
+        const bytes = mutate(base, rnd);
+        const started = Date.now();
+        try {
+          const imported = await importFromReader(readGgufBuffer(bytes, `${family} mutant ${i}`));
+          const tok = imported.textTokenizer!;
+          tok.decode(tok.encode("Hello wörld 日本 🙂 <|im_end|>"));
+          outcomes.imported++;
+        } catch (e) {
+          assert.ok(e instanceof StrataError, `${family} mutant ${i}: ${e instanceof Error ? e.stack : String(e)}`);
+          outcomes.rejected++;
+        }
+        assert.ok(Date.now() - started < 5000, `${family} mutant ${i} took ${Date.now() - started} ms`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.ok(outcomes.imported >= 3 && outcomes.rejected > 100, JSON.stringify(outcomes));
 });

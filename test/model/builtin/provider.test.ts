@@ -7,12 +7,11 @@ import { readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { StrataError } from "../../../src/core/errors.js";
-import { exportLlamaGguf } from "../../../src/formats/gguf/index.js";
+import { exportLlamaGguf, ggufValue, writeGguf } from "../../../src/formats/gguf/index.js";
 import { createEmbeddingModel, createLanguageModel } from "../../../src/model/registry.js";
 import { BuiltinLanguageModel } from "../../../src/model/providers/builtin/index.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, StreamEvent } from "../../../src/model/types.js";
 import { tempDir } from "../../helpers/paths.js";
-import { writeTinyLlamaGguf } from "../../helpers/tiny-llama.js";
 import { TINY_TEXT, tinyTrainedLlama, writeTinyRun, type TinyTrained } from "./helpers.js";
 
 let trained: TinyTrained;
@@ -243,8 +242,8 @@ describe("builtin: references", () => {
     writeFileSync(text, "hello");
     await assert.rejects(createLanguageModel(`builtin:${text}`), isCode("UNSUPPORTED_TYPE", /neither a run directory nor a GGUF/));
     const foreign = join(dir, "foreign.gguf");
-    await writeTinyLlamaGguf(foreign);
-    await assert.rejects(createLanguageModel(`builtin:${foreign}`), isCode("TOKENIZER_INVALID", /gguf:/));
+    await writeGguf(foreign, { metadata: [["general.architecture", ggufValue.str("phi3")]], tensors: [] });
+    await assert.rejects(createLanguageModel(`builtin:${foreign}`), isCode("UNSUPPORTED_TYPE", /"phi3" model/, /gguf:/));
     await assert.rejects(createEmbeddingModel(`builtin:${foreign}`), isCode("MODEL_UNAVAILABLE"));
   });
 });

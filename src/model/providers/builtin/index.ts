@@ -65,7 +65,10 @@ export async function createBuiltinLanguageModel(ref: ModelRef | string, opts: P
   let engine: InferenceEngine | undefined;
   if (device === "gpu") {
     const [{ checkGpuSupport, gpuOpener }, { GpuLlamaInference }] = await Promise.all([import("../../../nn/gpu/index.js"), import("./gpu-engine.js")]);
-    checkGpuSupport(parts.model.config);
+    const c = parts.model.config;
+    const extra = [c.qkvBias ? "Q/K/V biases" : "", c.ropeFreqFactors ? "per-frequency RoPE factors" : "", c.ropeScale ? "RoPE scaling" : ""].filter(Boolean);
+    if (extra.length > 0) throw new StrataError("UNSUPPORTED_TYPE", `the GPU path does not implement ${extra.join(", ")} yet (this model has them)`, "run it on the CPU (--device cpu), or with llama.cpp (gguf:)");
+    checkGpuSupport(c);
     const ctx = await gpuOpener(placement)();
     try {
       engine = new GpuLlamaInference(parts.model, ctx, { contextLength: contextSize, ownsContext: true });

@@ -24,7 +24,7 @@
 // the event loop, so aborts, timers and other requests' I/O keep running during a generation.
 import { StrataError, throwIfAborted } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
-import type { Tokenizer } from "../../../tokenizer/index.js";
+import type { TextTokenizer } from "../../../tokenizer/index.js";
 import { LANGUAGE_MODEL_SPEC, unsupported } from "../../capabilities.js";
 import { Sampler, StopSequenceMatcher } from "../../sampling.js";
 import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelPrice, SamplingOptions, StreamEvent } from "../../types.js";
@@ -62,7 +62,7 @@ export class BuiltinLanguageModel implements LanguageModel {
   readonly capabilities = { tools: false, jsonSchema: false, streaming: true, logprobs: false } as const;
   readonly id: string;
   readonly contextLength: number;
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: TextTokenizer;
   /** The CPU engine (the reference; idle when another engine runs the requests). */
   readonly engine: LlamaInference;
   /** The engine that runs requests: `engine`, or the one given in the options. */
@@ -74,7 +74,7 @@ export class BuiltinLanguageModel implements LanguageModel {
   private closed = false;
   private readonly closing = new AbortController();
 
-  constructor(model: Llama, tokenizer: Tokenizer, options: BuiltinModelOptions = {}) {
+  constructor(model: Llama, tokenizer: TextTokenizer, options: BuiltinModelOptions = {}) {
     if (tokenizer.vocabSize > model.config.vocab) {
       throw new StrataError("STATE_DICT_MISMATCH", `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocab} embedding rows`, "use the tokenizer the model was trained with");
     }
@@ -85,7 +85,7 @@ export class BuiltinLanguageModel implements LanguageModel {
     this.active = options.engine ?? this.engine;
     this.contextLength = this.active.contextLength;
     this.price = priceFor(options.prices, this.id) ?? priceFor(options.prices, this.name);
-    this.endIds = new Set([tokenizer.eosId, tokenizer.imEndId]);
+    this.endIds = new Set(tokenizer.endOfGenerationIds);
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {

@@ -1,5 +1,5 @@
 // Where a builtin: model comes from: a training run directory (its newest checkpoint, or the one
-// `#step=` names), read through src/formats/checkpoint.ts, or a llama-architecture GGUF file,
+// `#step=` names), read through src/formats/checkpoint.ts, or a llama/qwen2-architecture GGUF file,
 // imported and dequantized through src/formats/gguf. Either way the result is a Strata `Llama`
 // with its tokenizer.
 import { open, stat } from "node:fs/promises";
@@ -9,11 +9,11 @@ import type { ProgressListener } from "../../../core/events.js";
 import { readCheckpoint } from "../../../formats/checkpoint.js";
 import { importLlamaGguf } from "../../../formats/gguf/index.js";
 import { Llama, type LlamaConfig, type StateDict } from "../../../nn/index.js";
-import type { Tokenizer } from "../../../tokenizer/index.js";
+import type { TextTokenizer } from "../../../tokenizer/index.js";
 
 export interface BuiltinModelParts {
   model: Llama;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   /** A name for results: the run directory's name and step, or the GGUF's general.name. */
   name: string;
   /** Where it was read from: "checkpoint" (with its step) or "gguf". */
@@ -64,7 +64,7 @@ export async function loadBuiltinParts(target: string, options: { step?: number;
   const imported = await importLlamaGguf(path, { signal: options.signal, onProgress: options.onProgress });
   return {
     model: llamaFromStateDict(imported.config, imported.stateDict),
-    tokenizer: imported.tokenizer!,
+    tokenizer: imported.textTokenizer!,
     name: imported.name ?? basename(path),
     origin: { kind: "gguf", path },
   };
