@@ -1,0 +1,149 @@
+// One term's postings within one segment, as one blob: blocks of up to 128 chunks, each with a
+// fixed-size header (last chunk rowid, end of its data, and the bounds that let top-k skip it:
+// largest tf per field, smallest length per field) and a varint body (rowid deltas, tf body,
+// tf title). The bounds hold for any BM25F parameters, so a query with its own k1/b still prunes
+// exactly. A CRC32 over the whole blob turns a torn or damaged page into a clear error, never a misread.
+import { crc32 } from "node:zlib";
+
+export const BLOCK_SIZE = 128;
+const FORMAT = 1;
+/** format u8, pad u8×3, count u32, blocks u32, crc32 u32. */
+const HEAD = 16;
+/** lastRowid, dataEnd, maxTfBody, maxTfTitle, minLenBody, minLenTitle: u32 each. */
+const BLOCK_HEAD = 24;
+
+/** A posting list being built: rowids ascending, with the chunk's lengths for the block bounds. */
+export interface PostingColumns {
+  rowids: number[];
+  tfBody: number[];
+  tfTitle: number[];
+  lenBody: number[];
+  lenTitle: number[];
+}
+
+export class CorruptPostings extends Error {}
+
+function putVarint(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+}
+
+export function encodePostings(p: PostingColumns): Buffer {
+  const n = p.rowids.length;
+  const blocks = Math.ceil(n / BLOCK_SIZE);
+  const body: number[] = [];
+  const heads = Buffer.alloc(blocks * BLOCK_HEAD);
+  let prev = 0;
+  for (let b = 0; b < blocks; b++) {
+    const from = b * BLOCK_SIZE;
+    const to = Math.min(n, from + BLOCK_SIZE);
+    let maxB = 0, maxT = 0, minLB = 0xffffffff, minLT = 0xffffffff;
+    for (let i = from; i < to; i++) {
+      const r = p.rowids[i]!;
+      if (r <= prev) throw new Error("postings must be written in ascending rowid order");
+      putVarint(body, r - prev);
+      putVarint(body, p.tfBody[i]!);
+      putVarint(body, p.tfTitle[i]!);
+      prev = r;
+      maxB = Math.max(maxB, p.tfBody[i]!);
+      maxT = Math.max(maxT, p.tfTitle[i]!);
+      minLB = Math.min(minLB, p.lenBody[i]!);
+      minLT = Math.min(minLT, p.lenTitle[i]!);
+    }
+    const o = b * BLOCK_HEAD;
+    heads.writeUInt32LE(prev, o);
+    heads.writeUInt32LE(body.length, o + 4);
+    heads.writeUInt32LE(maxB, o + 8);
+    heads.writeUInt32LE(maxT, o + 12);
+    heads.writeUInt32LE(minLB, o + 16);
+    heads.writeUInt32LE(minLT, o + 20);
+  }
+  const out = Buffer.alloc(HEAD + heads.length + body.length);
+  out.writeUInt8(FORMAT, 0);
+  out.writeUInt32LE(n, 4);
+  out.writeUInt32LE(blocks, 8);
+  heads.copy(out, HEAD);
+  Buffer.from(body).copy(out, HEAD + heads.length);
+  out.writeUInt32LE(crc32(out.subarray(HEAD)), 12);
+  return out;
+}
+
+/** A checked, read-only view of one blob: block headers by index, bodies decoded on demand. */
+export class PostingsBlob {
+  readonly count: number;
+  readonly blocks: number;
+  private readonly view: DataView;
+  private readonly dataStart: number;
+
+  constructor(readonly buf: Uint8Array) {
+    if (buf.length < HEAD) throw new CorruptPostings(`a postings blob of ${buf.length} bytes is shorter than its header`);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (buf[0] !== FORMAT) throw new CorruptPostings(`unknown postings format ${buf[0]}`);
+    this.count = this.view.getUint32(4, true);
+    this.blocks = this.view.getUint32(8, true);
+    this.dataStart = HEAD + this.blocks * BLOCK_HEAD;
+    if (this.blocks !== Math.ceil(this.count / BLOCK_SIZE) || this.dataStart > buf.length) throw new CorruptPostings("postings header does not match its size");
+    const dataLen = this.blocks === 0 ? 0 : this.u32(this.blocks - 1, 4);
+    if (this.dataStart + dataLen !== buf.length) throw new CorruptPostings(`postings blob is ${buf.length} bytes, its header says ${this.dataStart + dataLen}`);
+    if (crc32(buf.subarray(HEAD)) !== this.view.getUint32(12, true)) throw new CorruptPostings("postings checksum mismatch");
+  }
+
+  private u32(block: number, field: number): number {
+    return this.view.getUint32(HEAD + block * BLOCK_HEAD + field, true);
+  }
+
+  lastRowid(block: number): number {
+    return this.u32(block, 0);
+  }
+  maxTfBody(block: number): number {
+    return this.u32(block, 8);
+  }
+  maxTfTitle(block: number): number {
+    return this.u32(block, 12);
+  }
+  minLenBody(block: number): number {
+    return this.u32(block, 16);
+  }
+  minLenTitle(block: number): number {
+    return this.u32(block, 20);
+  }
+
+  /** Decodes block `b` into the arrays (length >= BLOCK_SIZE); returns how many postings it holds. */
+  decode(b: number, rowids: Float64Array, tfBody: Uint32Array, tfTitle: Uint32Array): number {
+    const n = b === this.blocks - 1 ? this.count - b * BLOCK_SIZE : BLOCK_SIZE;
+    let pos = this.dataStart + (b === 0 ? 0 : this.u32(b - 1, 4));
+    const end = this.dataStart + this.u32(b, 4);
+    let prev = b === 0 ? 0 : this.lastRowid(b - 1);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < 3; f++) {
+        let v = 0;
+        let mul = 1;
+        let byte: number;
+        do {
+          if (pos >= end) throw new CorruptPostings("postings block ends early");
+          byte = buf[pos++]!;
+          v += (byte & 0x7f) * mul;
+          mul *= 128;
+        } while (byte & 0x80);
+        if (f === 0) rowids[i] = prev += v;
+        else if (f === 1) tfBody[i] = v;
+        else tfTitle[i] = v;
+      }
+    }
+    if (pos !== end || prev !== this.lastRowid(b)) throw new CorruptPostings("postings block does not match its header");
+    return n;
+  }
+
+  /** Every posting, in rowid order (merges and checks). */
+  *entries(): Generator<{ rowid: number; tfBody: number; tfTitle: number }> {
+    const r = new Float64Array(BLOCK_SIZE), tb = new Uint32Array(BLOCK_SIZE), tt = new Uint32Array(BLOCK_SIZE);
+    for (let b = 0; b < this.blocks; b++) {
+      const n = this.decode(b, r, tb, tt);
+      for (let i = 0; i < n; i++) yield { rowid: r[i]!, tfBody: tb[i]!, tfTitle: tt[i]! };
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// A cursor over one query term's postings across segments (segments hold disjoint, ascending rowid
+// ranges, so their blobs concatenate into one list). It moves forward only: next() and advance(to),
+// skipping whole blocks by their last rowid without decoding them. Each block also carries an upper
+// bound of the term's score in it, computed from the block's largest tf and smallest lengths.
+import type { Bm25Params } from "../bm25.js";
+import { BLOCK_SIZE, type PostingsBlob } from "./postings-codec.js";
+
+/** What the score of one posting depends on besides the posting itself. */
+export interface ScoreContext {
+  params: Bm25Params;
+  avgBody: number;
+  avgTitle: number;
+}
+
+/**
+ * One term's BM25F contribution: field-weighted, length-normalised tf, saturated by k1, times the
+ * term weight. Written in the exact evaluation order of the schema-2 SQL ranking query, so the
+ * scores are bit-for-bit those of the previous release.
+ */
+export function termScore(w: number, tfBody: number, tfTitle: number, lenBody: number, lenTitle: number, c: ScoreContext): number {
+  const p = c.params;
+  const tf = (p.weightBody * tfBody) / (1.0 - p.b + (p.b * lenBody) / c.avgBody) + (p.weightTitle * tfTitle) / (1.0 - p.bTitle + (p.bTitle * lenTitle) / c.avgTitle);
+  return (w * tf * (p.k1 + 1.0)) / (tf + p.k1);
+}
+
+export class TermCursor {
+  /** Current rowid; Infinity when exhausted. */
+  doc = Infinity;
+  /** Largest block bound: no posting of this term scores more. */
+  readonly maxBound: number;
+  private readonly blockBlob: Int32Array;
+  private readonly blockIdx: Int32Array;
+  private readonly blockLast: Float64Array;
+  private readonly blockBound: Float64Array;
+  private bi = -1;
+  private pos = 0;
+  private n = 0;
+  private readonly rowids = new Float64Array(BLOCK_SIZE);
+  private readonly tfBody = new Uint32Array(BLOCK_SIZE);
+  private readonly tfTitle = new Uint32Array(BLOCK_SIZE);
+
+  constructor(
+    readonly slot: number,
+    readonly weight: number,
+    private readonly blobs: PostingsBlob[],
+    ctx: ScoreContext,
+  ) {
+    const total = blobs.reduce((a, b) => a + b.blocks, 0);
+    this.blockBlob = new Int32Array(total);
+    this.blockIdx = new Int32Array(total);
+    this.blockLast = new Float64Array(total);
+    this.blockBound = new Float64Array(total);
+    let i = 0;
+    let max = 0;
+    blobs.forEach((blob, j) => {
+      for (let b = 0; b < blob.blocks; b++, i++) {
+        this.blockBlob[i] = j;
+        this.blockIdx[i] = b;
+        this.blockLast[i] = blob.lastRowid(b);
+        const bound = termScore(weight, blob.maxTfBody(b), blob.maxTfTitle(b), blob.minLenBody(b), blob.minLenTitle(b), ctx);
+        this.blockBound[i] = bound;
+        if (bound > max) max = bound;
+      }
+    });
+    this.maxBound = max;
+    this.load(0);
+  }
+
+  private load(bi: number): void {
+    this.bi = bi;
+    this.pos = 0;
+    if (bi >= this.blockLast.length) {
+      this.doc = Infinity;
+      this.n = 0;
+      return;
+    }
+    this.n = this.blobs[this.blockBlob[bi]!]!.decode(this.blockIdx[bi]!, this.rowids, this.tfBody, this.tfTitle);
+    this.doc = this.rowids[0]!;
+  }
+
+  next(): void {
+    if (++this.pos < this.n) this.doc = this.rowids[this.pos]!;
+    else this.load(this.bi + 1);
+  }
+
+  /** Moves to the first posting with rowid >= target. */
+  advance(target: number): void {
+    if (this.doc >= target) return;
+    if (this.blockLast[this.bi]! < target) {
+      let bi = this.bi + 1;
+      while (bi < this.blockLast.length && this.blockLast[bi]! < target) bi++;
+      this.load(bi);
+    }
+    while (this.doc < target) this.next();
+  }
+
+  /** Bound of the block holding the current posting. */
+  blockMax(): number {
+    return this.bi < this.blockBound.length ? this.blockBound[this.bi]! : 0;
+  }
+
+  score(lenBody: number, lenTitle: number, ctx: ScoreContext): number {
+    return termScore(this.weight, this.tfBody[this.pos]!, this.tfTitle[this.pos]!, lenBody, lenTitle, ctx);
+  }
+}
