@@ -96,8 +96,8 @@ export interface DocumentSource {
 }
 
 /** Documents per write transaction (and index segment) during ingest, and the longest a batch waits. */
-const INGEST_BATCH = 256;
-const INGEST_BATCH_MS = 500;
+const INGEST_BATCH = 1000;
+const INGEST_BATCH_MS = 1000;
 /** Files read and parsed ahead of the writer. */
 const INGEST_READ_AHEAD = 16;
 

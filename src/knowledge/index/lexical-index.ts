@@ -55,6 +55,14 @@ export class LexicalIndex {
   private segmentsAt = -1;
   private writeStatements?: SegmentStatements;
   private readonly st: Record<"state" | "term" | "stats" | "blob" | "chunkId" | "segments", Database.Statement>;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A write statement, prepared on first use (readers of a read-only file never prepare them). */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   constructor(
     readonly db: Database.Database,
@@ -85,21 +93,21 @@ export class LexicalIndex {
   /** Reserves `n` fresh chunk rowids (never reused); returns the first. */
   allocateRowids(n: number): number {
     const first = this.state().next_chunk_rowid;
-    this.db.prepare("UPDATE lex_state SET next_chunk_rowid = ? WHERE id = 1").run(first + n);
+    this.stmt("UPDATE lex_state SET next_chunk_rowid = ? WHERE id = 1").run(first + n);
     return first;
   }
 
   /** Generation the current write transaction will commit as (bumped once per call). */
   bumpGeneration(): number {
-    return (this.db.prepare("UPDATE lex_state SET generation = generation + 1 WHERE id = 1 RETURNING generation").pluck().get() as number);
+    return (this.stmt("UPDATE lex_state SET generation = generation + 1 WHERE id = 1 RETURNING generation").pluck().get() as number);
   }
 
   /** Writes a batch of new chunks as one segment. */
   commitSegment(b: SegmentBuilder): void {
     if (b.chunks === 0) return;
     this.writeStatements ??= segmentStatements(this.db);
-    const segId = this.db.prepare("UPDATE lex_state SET next_seg_id = next_seg_id + 1 WHERE id = 1 RETURNING next_seg_id - 1").pluck().get() as number;
-    writeSegment(this.db, this.writeStatements, segId, b);
+    const segId = this.stmt("UPDATE lex_state SET next_seg_id = next_seg_id + 1 WHERE id = 1 RETURNING next_seg_id - 1").pluck().get() as number;
+    writeSegment(this.writeStatements, segId, b);
     this.bumpGeneration();
   }
 
@@ -110,16 +118,16 @@ export class LexicalIndex {
     const dfDrop = new Map<string, number>();
     let sumBody = 0;
     let sumTitle = 0;
-    const tomb = this.db.prepare("INSERT OR IGNORE INTO lex_tombstones (generation, chunk_rowid) VALUES (?, ?)");
+    const tomb = this.stmt("INSERT OR IGNORE INTO lex_tombstones (generation, chunk_rowid) VALUES (?, ?)");
     for (const r of rows) {
       tomb.run(generation, r.rowid);
       for (const t of termsOf(r.terms)) dfDrop.set(t, (dfDrop.get(t) ?? 0) + 1);
       sumBody += r.terms.lenBody;
       sumTitle += r.terms.lenTitle;
     }
-    const dec = this.db.prepare("UPDATE terms SET df = df - ? WHERE term = ?");
+    const dec = this.stmt("UPDATE terms SET df = df - ? WHERE term = ?");
     for (const [t, n] of dfDrop) dec.run(n, t);
-    this.db.prepare("UPDATE stats SET chunks = chunks - ?, sum_len_body = sum_len_body - ?, sum_len_title = sum_len_title - ? WHERE id = 1").run(rows.length, sumBody, sumTitle);
+    this.stmt("UPDATE stats SET chunks = chunks - ?, sum_len_body = sum_len_body - ?, sum_len_title = sum_len_title - ? WHERE id = 1").run(rows.length, sumBody, sumTitle);
   }
 
   // ---- Maintenance. ----

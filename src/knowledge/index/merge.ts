@@ -3,10 +3,12 @@
 // rewritten as one, dropping the postings of tombstoned chunks. Only neighbours merge, so
 // segments keep disjoint ascending rowid ranges and a term's blobs still concatenate in order.
 // Each merge is one transaction: a reader sees the segments before it or after it, never both.
-import { encodePostings, type PostingColumns } from "./postings-codec.js";
-import type { LexicalIndex, SegmentInfo } from "./lexical-index.js";
+import { BLOCK_SIZE, CorruptPostings, encodePostings, PostingsBlob, type PostingColumns } from "./postings-codec.js";
+import { indexCorrupt, type LexicalIndex, type SegmentInfo } from "./lexical-index.js";
 
 export const MERGE_FACTOR = 10;
+/** Term ids read per page while merging: bounds the memory of a large merge. */
+const TERMS_PER_PAGE = 4096;
 
 const level = (s: SegmentInfo): number => Math.floor(Math.log10(Math.max(1, s.chunks)));
 
@@ -29,28 +31,48 @@ export function mergeOnce(index: LexicalIndex, all: boolean): boolean {
   index.chunks.refresh(state.generation);
   const { live, lenBody, lenTitle } = index.chunks;
   const ids = run.map((s) => s.segId);
-  const termIds = db
-    .prepare(`SELECT DISTINCT term_id FROM lex_postings WHERE seg_id IN (${ids.map(() => "?").join(",")}) ORDER BY term_id`)
-    .pluck()
-    .all(...ids) as number[];
   const segId = state.next_seg_id;
   db.prepare("UPDATE lex_state SET next_seg_id = next_seg_id + 1 WHERE id = 1").run();
   const put = db.prepare("INSERT INTO lex_postings (seg_id, term_id, data) VALUES (?, ?, ?)");
-  for (const termId of termIds) {
-    const out: PostingColumns = { rowids: [], tfBody: [], tfTitle: [], lenBody: [], lenTitle: [] };
-    for (const s of run) {
-      const blob = index.blob(s.segId, termId);
-      if (!blob) continue;
-      for (const e of blob.entries()) {
-        if (live[e.rowid] !== 1) continue;
-        out.rowids.push(e.rowid);
-        out.tfBody.push(e.tfBody);
-        out.tfTitle.push(e.tfTitle);
-        out.lenBody.push(lenBody[e.rowid]!);
-        out.lenTitle.push(lenTitle[e.rowid]!);
+  const page = db.prepare("SELECT term_id, data FROM lex_postings WHERE seg_id = ? AND term_id >= ? AND term_id < ? ORDER BY term_id").raw();
+  const maxTerm = (db.prepare("SELECT max(term_id) FROM terms").pluck().get() as number | null) ?? 0;
+  const rowids = new Float64Array(BLOCK_SIZE), tfb = new Uint32Array(BLOCK_SIZE), tft = new Uint32Array(BLOCK_SIZE);
+  // Term ids a range at a time: every segment's blobs for the range, then one merged blob per term.
+  for (let lo = 0; lo <= maxTerm; lo += TERMS_PER_PAGE) {
+    const byTerm = new Map<number, PostingsBlob[]>();
+    for (const id of ids) {
+      for (const [termId, data] of page.all(id, lo, lo + TERMS_PER_PAGE) as [number, Buffer][]) {
+        let blob: PostingsBlob;
+        try {
+          blob = new PostingsBlob(data);
+        } catch (e) {
+          if (e instanceof CorruptPostings) throw indexCorrupt(index.location, `segment ${id}, term ${termId}: ${e.message}`);
+          throw e;
+        }
+        const list = byTerm.get(termId);
+        if (list) list.push(blob);
+        else byTerm.set(termId, [blob]);
       }
     }
-    if (out.rowids.length > 0) put.run(segId, termId, encodePostings(out));
+    for (const termId of [...byTerm.keys()].sort((a, b) => a - b)) {
+      const out: PostingColumns = { rowids: [], tfBody: [], tfTitle: [], lenBody: [], lenTitle: [] };
+      // Blobs arrive in segment (rowid) order.
+      for (const blob of byTerm.get(termId)!) {
+        for (let b = 0; b < blob.blocks; b++) {
+          const n = blob.decode(b, rowids, tfb, tft);
+          for (let i = 0; i < n; i++) {
+            const r = rowids[i]!;
+            if (live[r] !== 1) continue;
+            out.rowids.push(r);
+            out.tfBody.push(tfb[i]!);
+            out.tfTitle.push(tft[i]!);
+            out.lenBody.push(lenBody[r]!);
+            out.lenTitle.push(lenTitle[r]!);
+          }
+        }
+      }
+      if (out.rowids.length > 0) put.run(segId, termId, encodePostings(out));
+    }
   }
   const minRowid = run[0]!.minRowid;
   const maxRowid = run[run.length - 1]!.maxRowid;

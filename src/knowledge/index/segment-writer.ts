@@ -39,6 +39,7 @@ export interface SegmentStatements {
   upsertTerm: Database.Statement;
   putPosting: Database.Statement;
   putSegment: Database.Statement;
+  addStats: Database.Statement;
 }
 
 export function segmentStatements(db: Database.Database): SegmentStatements {
@@ -46,16 +47,18 @@ export function segmentStatements(db: Database.Database): SegmentStatements {
     upsertTerm: db.prepare("INSERT INTO terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df RETURNING term_id").pluck(),
     putPosting: db.prepare("INSERT INTO lex_postings (seg_id, term_id, data) VALUES (?, ?, ?)"),
     putSegment: db.prepare("INSERT INTO lex_segments (seg_id, min_rowid, max_rowid, chunks, level) VALUES (?, ?, ?, ?, 0)"),
+    addStats: db.prepare("UPDATE stats SET chunks = chunks + ?, sum_len_body = sum_len_body + ?, sum_len_title = sum_len_title + ? WHERE id = 1"),
   };
 }
 
 /** Writes the batch as segment `segId` and adds its chunks to the document frequencies and stats. */
-export function writeSegment(db: Database.Database, st: SegmentStatements, segId: number, b: SegmentBuilder): void {
+export function writeSegment(st: SegmentStatements, segId: number, b: SegmentBuilder): void {
   if (b.chunks === 0) return;
-  for (const [term, p] of b.postings) {
-    const termId = st.upsertTerm.get(term, p.rowids.length) as number;
-    st.putPosting.run(segId, termId, encodePostings(p));
-  }
+  const byId: [number, PostingColumns][] = [];
+  for (const [term, p] of b.postings) byId.push([st.upsertTerm.get(term, p.rowids.length) as number, p]);
+  // In key order: appends to the postings B-tree instead of splitting pages at random.
+  byId.sort((x, y) => x[0] - y[0]);
+  for (const [termId, p] of byId) st.putPosting.run(segId, termId, encodePostings(p));
   st.putSegment.run(segId, b.minRowid, b.maxRowid, b.chunks);
-  db.prepare("UPDATE stats SET chunks = chunks + ?, sum_len_body = sum_len_body + ?, sum_len_title = sum_len_title + ? WHERE id = 1").run(b.chunks, b.sumBody, b.sumTitle);
+  st.addStats.run(b.chunks, b.sumBody, b.sumTitle);
 }
