@@ -10,6 +10,7 @@ import { registerEmbed } from "./commands/embed.js";
 import { registerEval } from "./commands/eval.js";
 import { registerExport } from "./commands/export.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerIndex } from "./commands/index-cmd.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerSearch } from "./commands/search.js";
@@ -39,6 +40,7 @@ program
   .configureOutput({ outputError: (str, write) => write(`error: ${str.replace(/^error:\s*/, "")}`) });
 
 registerIngest(program);
+registerIndex(program);
 registerEmbed(program);
 registerSearch(program);
 registerAsk(program);

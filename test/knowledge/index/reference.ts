@@ -23,8 +23,13 @@ export function recountPostings(db: Database.Database): void {
   })();
 }
 
-/** Schema 2's ranking query (sqlite-store.ts at the base commit) over ref_postings. */
-export function sqlReference(db: Database.Database, queryTerms: string[], opts: { k: number; access: Access; filter?: SearchFilter; params: Bm25Params }): { chunkId: string; score: number }[] {
+/** Schema 2's ranking query (sqlite-store.ts at the base commit) over ref_postings (or a schema-2 store's own `postings`). */
+export function sqlReference(
+  db: Database.Database,
+  queryTerms: string[],
+  opts: { k: number; access: Access; filter?: SearchFilter; params: Bm25Params },
+  postings = "temp.ref_postings",
+): { chunkId: string; score: number }[] {
   const qtf = new Map<string, number>();
   for (const t of queryTerms) qtf.set(t, (qtf.get(t) ?? 0) + 1);
   const { chunks } = db.prepare("SELECT chunks FROM stats WHERE id = 1").get() as { chunks: number };
@@ -47,7 +52,7 @@ export function sqlReference(db: Database.Database, queryTerms: string[], opts: 
        f AS (
          SELECT p.chunk_rowid AS chunk_rowid, q.w AS w,
                 @wb * p.tf_body / (1.0 - @b + @b * c.len_body * 1.0 / @avgb) + @wt * p.tf_title / (1.0 - @bt + @bt * c.len_title * 1.0 / @avgt) AS tf
-         FROM q JOIN temp.ref_postings p ON p.term_id = q.term_id JOIN chunks c ON c.rowid = p.chunk_rowid
+         FROM q JOIN ${postings} p ON p.term_id = q.term_id JOIN chunks c ON c.rowid = p.chunk_rowid
        ),
        s AS (SELECT chunk_rowid, SUM(w * tf * (@k1 + 1.0) / (tf + @k1)) AS score FROM f GROUP BY chunk_rowid)
        SELECT s.score AS score, c.chunk_id AS chunkId
