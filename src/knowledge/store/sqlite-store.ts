@@ -2,7 +2,7 @@
 // index (index/), all in one SQLite file. Each batch of documents is written in one transaction, so
 // a crash leaves the old version or the new one, never a mix; access control is part of ranking.
 import type Database from "better-sqlite3";
-import type { Acl, ChunkDraft, DocumentRecord, SearchFilter, SearchHit } from "../types.js";
+import type { Acl, DocumentRecord, SearchFilter, SearchHit } from "../types.js";
 import type { Bm25Params } from "../bm25.js";
 import { ChunkAnalyzer, type ChunkTerms } from "../index/chunk-terms.js";
 import { LexicalIndex } from "../index/lexical-index.js";
