@@ -79,6 +79,7 @@ export class PostingsBlob {
   private readonly dataStart: number;
 
   constructor(readonly buf: Uint8Array) {
+    if (!(buf instanceof Uint8Array)) throw new CorruptPostings(`a postings entry holds ${typeof buf}, not bytes`);
     if (buf.length < HEAD) throw new CorruptPostings(`a postings blob of ${buf.length} bytes is shorter than its header`);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (buf[0] !== FORMAT) throw new CorruptPostings(`unknown postings format ${buf[0]}`);
