@@ -236,7 +236,7 @@ export class KnowledgeBase {
     o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions>; batch?: number; total?: number } & LongOperationOptions = {},
   ): IngestReport {
     const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
-    const batchSize = o.batch ?? 500;
+    const batchSize = o.batch ?? 2000;
     let batch: DocumentSource[] = [];
     let done = 0;
     const drain = (): void => {

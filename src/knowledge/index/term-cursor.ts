@@ -94,6 +94,11 @@ export class TermCursor {
     while (this.doc < target) this.next();
   }
 
+  /** Last rowid of the block holding the current posting (Infinity when exhausted). */
+  blockEnd(): number {
+    return this.bi < this.blockLast.length ? this.blockLast[this.bi]! : Infinity;
+  }
+
   /** Bound of the block holding the current posting. */
   blockMax(): number {
     return this.bi < this.blockBound.length ? this.blockBound[this.bi]! : 0;

@@ -1,8 +1,8 @@
 // Top-k BM25F by MaxScore with block-max bounds (Turtle & Flood 1995; Ding & Suel 2011). Terms are
 // ordered by their largest possible contribution; once the k-th best score exceeds what the
 // weakest terms could add together, those terms stop proposing candidates and are only probed for
-// candidates that the others found, and a candidate is dropped as soon as its partial score plus
-// what is left (per block, not per term) cannot reach the k-th. Pruning only ever skips chunks
+// candidates that the others found; whole runs of blocks whose bounds cannot reach the k-th are
+// skipped, and a candidate is dropped as soon as its partial score plus what is left cannot. Pruning only ever skips chunks
 // that cannot enter the top k, so the result is exactly the exhaustive ranking: each kept chunk's
 // score is summed in query-term order with compensated summation (as SQLite's SUM does), and equal
 // scores are ordered by chunk id.
@@ -112,11 +112,27 @@ export function topK(input: TopKInput): Scored[] {
     let d = Infinity;
     for (let i = essential; i < n; i++) if (cs[i]!.doc < d) d = cs[i]!.doc;
     if (d === Infinity) break;
+    const theta = heap.threshold;
+    // Block-max skip: up to the first end of an essential cursor's current block, no chunk can score
+    // more than those blocks' bounds plus every weaker term; if that is below the k-th, skip the range.
+    if (input.prune && theta > -Infinity) {
+      let bound = essential > 0 ? prefix[essential - 1]! : 0;
+      let end = Infinity;
+      for (let i = essential; i < n; i++) {
+        const c = cs[i]!;
+        if (c.doc === Infinity) continue;
+        bound += c.blockMax();
+        end = Math.min(end, c.blockEnd());
+      }
+      if (slack(bound) < theta) {
+        for (let i = essential; i < n; i++) cs[i]!.advance(end + 1);
+        continue;
+      }
+    }
     if (!admit(d)) {
       for (let i = essential; i < n; i++) if (cs[i]!.doc === d) cs[i]!.next();
       continue;
     }
-    const theta = heap.threshold;
     const lb = lenBody[d]!;
     const lt = lenTitle[d]!;
     present.fill(0);
