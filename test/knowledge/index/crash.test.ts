@@ -23,7 +23,7 @@ function runAndKill(args: string[], delayMs: number): Promise<"killed" | "finish
     const child = fork(CHILD, args, { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     let finished = false;
     child.on("message", (m) => {
-      if (m === "ready") setTimeout(() => child.kill("SIGKILL"), delayMs);
+      if (m === "ready") setTimeout(() => child.kill("SIGKILL"), delayMs).unref();
       if (m === "done") finished = true;
     });
     child.on("error", reject);
@@ -114,4 +114,32 @@ test(`SIGKILL during a segment merge, ${TRIALS} trials: the store opens with the
   assert.equal(kb.store.index.listSegments().length, 1);
   assertConsistent(kb.store, "after the final merge");
   kb.close();
+});
+
+test("a reader in another process keeps answering while an ingest writes segments and merges them", { timeout: 600_000 }, async () => {
+  const root = tempDir();
+  const kbDir = join(root, "kb");
+  const folder = join(root, "docs");
+  writeFolder(folder, uniformSource(13), 0);
+  KnowledgeBase.open(kbDir, { create: true }).close();
+  const reader = KnowledgeBase.open(kbDir);
+  let searches = 0;
+  let seen = 0;
+  let running = true;
+  const child = runAndKill(["ingest", kbDir, folder], 600_000).then((r) => {
+    running = false;
+    return r;
+  });
+  while (running) {
+    const hits = await reader.search("river bank loan", { k: 10, access: OWNER });
+    seen = Math.max(seen, hits.length);
+    searches++;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(await child, "finished");
+  assert.ok(searches > 3, `only ${searches} searches ran during the ingest`);
+  // The reader catches up with everything the writer committed, and ranks it exactly.
+  assertConsistent(reader.store, "reader after the ingest");
+  assert.equal((await reader.search("river bank loan", { k: 10, access: OWNER })).length, 10);
+  reader.close();
 });
