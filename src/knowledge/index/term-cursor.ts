@@ -35,6 +35,7 @@ export class TermCursor {
   private bi = -1;
   private pos = 0;
   private n = 0;
+  private decoded = false;
   private readonly rowids = new Float64Array(BLOCK_SIZE);
   private readonly tfBody = new Uint32Array(BLOCK_SIZE);
   private readonly tfTitle = new Uint32Array(BLOCK_SIZE);
@@ -63,33 +64,61 @@ export class TermCursor {
       }
     });
     this.maxBound = max;
-    this.load(0);
+    this.load(0, 0);
   }
 
-  private load(bi: number): void {
+  /**
+   * Moves to block `bi` without decoding it: `doc` becomes a lower bound of the block's next posting
+   * (at least `target`), good enough to order cursors and to skip by bounds. materialize() decodes.
+   */
+  private load(bi: number, target: number): void {
     this.bi = bi;
     this.pos = 0;
+    this.n = 0;
     if (bi >= this.blockLast.length) {
       this.doc = Infinity;
-      this.n = 0;
+      this.decoded = true;
       return;
     }
-    this.n = this.blobs[this.blockBlob[bi]!]!.decode(this.blockIdx[bi]!, this.rowids, this.tfBody, this.tfTitle);
-    this.doc = this.rowids[0]!;
+    this.decoded = false;
+    this.doc = Math.max(target, bi > 0 ? this.blockLast[bi - 1]! + 1 : 1);
   }
 
+  /** Whether `doc` is an actual posting (false: only a lower bound within the current block). */
+  get exact(): boolean {
+    return this.decoded;
+  }
+
+  /** Decodes the current block and moves to its first posting >= the lower bound. */
+  materialize(): void {
+    if (this.decoded) return;
+    const target = this.doc;
+    this.n = this.blobs[this.blockBlob[this.bi]!]!.decode(this.blockIdx[this.bi]!, this.rowids, this.tfBody, this.tfTitle);
+    this.decoded = true;
+    let pos = 0;
+    while (this.rowids[pos]! < target) pos++;
+    this.pos = pos;
+    this.doc = this.rowids[pos]!;
+  }
+
+  /** Moves past the current posting (which must be exact). */
   next(): void {
     if (++this.pos < this.n) this.doc = this.rowids[this.pos]!;
-    else this.load(this.bi + 1);
+    else this.load(this.bi + 1, 0);
   }
 
-  /** Moves to the first posting with rowid >= target. */
+  /** Moves to the first posting with rowid >= target (possibly as a lower bound, see load). */
   advance(target: number): void {
     if (this.doc >= target) return;
     if (this.blockLast[this.bi]! < target) {
       let bi = this.bi + 1;
       while (bi < this.blockLast.length && this.blockLast[bi]! < target) bi++;
-      this.load(bi);
+      this.load(bi, target);
+      return;
+    }
+    if (!this.decoded) {
+      this.doc = target;
+      return;
     }
     while (this.doc < target) this.next();
   }

@@ -129,6 +129,16 @@ export function topK(input: TopKInput): Scored[] {
         continue;
       }
     }
+    // Decode the blocks of the cursors at d: their positions were lower bounds.
+    let moved = false;
+    for (let i = essential; i < n; i++) {
+      const c = cs[i]!;
+      if (c.doc === d && !c.exact) {
+        c.materialize();
+        if (c.doc !== d) moved = true;
+      }
+    }
+    if (moved) continue;
     if (!admit(d)) {
       for (let i = essential; i < n; i++) if (cs[i]!.doc === d) cs[i]!.next();
       continue;
@@ -163,6 +173,7 @@ export function topK(input: TopKInput): Scored[] {
       }
       const c = cs[i]!;
       c.advance(d);
+      if (c.doc === d) c.materialize();
       if (c.doc !== d) continue;
       const s = c.score(lb, lt, ctx);
       parts[c.slot] = s;
