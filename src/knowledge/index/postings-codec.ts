@@ -1,7 +1,6 @@
 // One term's postings within one segment, as one blob: blocks of up to 128 chunks, each with a
-// fixed-size header (last chunk rowid, end of its data, and the bounds that let top-k skip it:
-// largest tf per field, smallest length per field) and a varint body (rowid deltas, tf body,
-// tf title). The bounds hold for any BM25F parameters, so a query with its own k1/b still prunes
+// fixed-size header (last chunk rowid, end of its data, and the bounds that let top-k skip it: per
+// field, the Pareto front of (tf, length)) and a varint body (rowid deltas, tf body, tf title). The bounds hold for any BM25F parameters, so a query with its own k1/b still prunes
 // exactly. A CRC32 over the whole blob turns a torn or damaged page into a clear error, never a misread.
 import { crc32 } from "node:zlib";
 
@@ -9,8 +8,39 @@ export const BLOCK_SIZE = 128;
 const FORMAT = 1;
 /** format u8, pad u8×3, count u32, blocks u32, crc32 u32. */
 const HEAD = 16;
-/** lastRowid, dataEnd, maxTfBody, maxTfTitle, minLenBody, minLenTitle: u32 each. */
-const BLOCK_HEAD = 24;
+/** Bound entries per field and block: (tf, smallest length among the block's chunks with that tf). */
+export const BOUND_PAIRS = 3;
+/** lastRowid, dataEnd, then BOUND_PAIRS (tf, len) pairs for the body and for the title: u32 each. */
+const BLOCK_HEAD = 8 + 2 * BOUND_PAIRS * 8;
+const NO_LEN = 0xffffffff;
+
+/**
+ * The Pareto front of (tf, length) over a block's postings for one field, highest tf first, cut to
+ * BOUND_PAIRS entries (the tail merged into one entry of its largest tf and smallest length). The
+ * score rises with tf and falls with length, so the best score in the block, for any parameters,
+ * is reached at one of these entries: a bound much tighter than (largest tf, smallest length).
+ */
+function boundPairs(tf: number[], len: number[], from: number, to: number): [number, number][] {
+  const minLen = new Map<number, number>();
+  for (let i = from; i < to; i++) {
+    const t = tf[i]!;
+    if (t > 0) minLen.set(t, Math.min(minLen.get(t) ?? NO_LEN, len[i]!));
+  }
+  const front: [number, number][] = [];
+  let best = NO_LEN;
+  for (const t of [...minLen.keys()].sort((a, b) => b - a)) {
+    const l = minLen.get(t)!;
+    if (l < best) {
+      front.push([t, l]);
+      best = l;
+    }
+  }
+  if (front.length > BOUND_PAIRS) {
+    const tail = front.splice(BOUND_PAIRS - 1);
+    front.push([tail[0]![0], Math.min(...tail.map((p) => p[1]))]);
+  }
+  return front;
+}
 
 /** A posting list being built: rowids ascending, with the chunk's lengths for the block bounds. */
 export interface PostingColumns {
@@ -40,7 +70,6 @@ export function encodePostings(p: PostingColumns): Buffer {
   for (let b = 0; b < blocks; b++) {
     const from = b * BLOCK_SIZE;
     const to = Math.min(n, from + BLOCK_SIZE);
-    let maxB = 0, maxT = 0, minLB = 0xffffffff, minLT = 0xffffffff;
     for (let i = from; i < to; i++) {
       const r = p.rowids[i]!;
       if (r <= prev) throw new Error("postings must be written in ascending rowid order");
@@ -48,18 +77,18 @@ export function encodePostings(p: PostingColumns): Buffer {
       putVarint(body, p.tfBody[i]!);
       putVarint(body, p.tfTitle[i]!);
       prev = r;
-      maxB = Math.max(maxB, p.tfBody[i]!);
-      maxT = Math.max(maxT, p.tfTitle[i]!);
-      minLB = Math.min(minLB, p.lenBody[i]!);
-      minLT = Math.min(minLT, p.lenTitle[i]!);
     }
     const o = b * BLOCK_HEAD;
     heads.writeUInt32LE(prev, o);
     heads.writeUInt32LE(body.length, o + 4);
-    heads.writeUInt32LE(maxB, o + 8);
-    heads.writeUInt32LE(maxT, o + 12);
-    heads.writeUInt32LE(minLB, o + 16);
-    heads.writeUInt32LE(minLT, o + 20);
+    const fields = [boundPairs(p.tfBody, p.lenBody, from, to), boundPairs(p.tfTitle, p.lenTitle, from, to)];
+    fields.forEach((pairs, f) => {
+      for (let j = 0; j < BOUND_PAIRS; j++) {
+        const at = o + 8 + (f * BOUND_PAIRS + j) * 8;
+        heads.writeUInt32LE(pairs[j]?.[0] ?? 0, at);
+        heads.writeUInt32LE(pairs[j]?.[1] ?? NO_LEN, at + 4);
+      }
+    });
   }
   const out = Buffer.alloc(HEAD + heads.length + body.length);
   out.writeUInt8(FORMAT, 0);
@@ -99,17 +128,12 @@ export class PostingsBlob {
   lastRowid(block: number): number {
     return this.u32(block, 0);
   }
-  maxTfBody(block: number): number {
-    return this.u32(block, 8);
+  /** Bound entry j of a field (0 body, 1 title): [tf, smallest length with that tf]; tf 0 = unused. */
+  boundTf(block: number, field: 0 | 1, j: number): number {
+    return this.u32(block, 8 + (field * BOUND_PAIRS + j) * 8);
   }
-  maxTfTitle(block: number): number {
-    return this.u32(block, 12);
-  }
-  minLenBody(block: number): number {
-    return this.u32(block, 16);
-  }
-  minLenTitle(block: number): number {
-    return this.u32(block, 20);
+  boundLen(block: number, field: 0 | 1, j: number): number {
+    return this.u32(block, 12 + (field * BOUND_PAIRS + j) * 8);
   }
 
   /** Decodes block `b` into the arrays (length >= BLOCK_SIZE); returns how many postings it holds. */

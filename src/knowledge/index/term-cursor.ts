@@ -3,7 +3,7 @@
 // skipping whole blocks by their last rowid without decoding them. Each block also carries an upper
 // bound of the term's score in it, computed from the block's largest tf and smallest lengths.
 import type { Bm25Params } from "../bm25.js";
-import { BLOCK_SIZE, type PostingsBlob } from "./postings-codec.js";
+import { BLOCK_SIZE, BOUND_PAIRS, type PostingsBlob } from "./postings-codec.js";
 
 /** What the score of one posting depends on besides the posting itself. */
 export interface ScoreContext {
@@ -20,6 +20,21 @@ export interface ScoreContext {
 export function termScore(w: number, tfBody: number, tfTitle: number, lenBody: number, lenTitle: number, c: ScoreContext): number {
   const p = c.params;
   const tf = (p.weightBody * tfBody) / (1.0 - p.b + (p.b * lenBody) / c.avgBody) + (p.weightTitle * tfTitle) / (1.0 - p.bTitle + (p.bTitle * lenTitle) / c.avgTitle);
+  return (w * tf * (p.k1 + 1.0)) / (tf + p.k1);
+}
+
+/** The largest score of the term in a block: best body part plus best title part, then saturated. */
+function blockBound(blob: PostingsBlob, b: number, w: number, c: ScoreContext): number {
+  const p = c.params;
+  let body = 0;
+  let title = 0;
+  for (let j = 0; j < BOUND_PAIRS; j++) {
+    const tb = blob.boundTf(b, 0, j);
+    if (tb > 0) body = Math.max(body, (p.weightBody * tb) / (1.0 - p.b + (p.b * blob.boundLen(b, 0, j)) / c.avgBody));
+    const tt = blob.boundTf(b, 1, j);
+    if (tt > 0) title = Math.max(title, (p.weightTitle * tt) / (1.0 - p.bTitle + (p.bTitle * blob.boundLen(b, 1, j)) / c.avgTitle));
+  }
+  const tf = body + title;
   return (w * tf * (p.k1 + 1.0)) / (tf + p.k1);
 }
 
@@ -58,7 +73,7 @@ export class TermCursor {
         this.blockBlob[i] = j;
         this.blockIdx[i] = b;
         this.blockLast[i] = blob.lastRowid(b);
-        const bound = termScore(weight, blob.maxTfBody(b), blob.maxTfTitle(b), blob.minLenBody(b), blob.minLenTitle(b), ctx);
+        const bound = blockBound(blob, b, weight, ctx);
         this.blockBound[i] = bound;
         if (bound > max) max = bound;
       }
