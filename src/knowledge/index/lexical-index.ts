@@ -29,6 +29,13 @@ export interface SegmentInfo {
   chunks: number;
 }
 
+export interface RowidAllocator {
+  /** Reserves n consecutive rowids; returns the first. */
+  take(n: number): number;
+  /** Records the next free rowid (in the same transaction). */
+  close(): void;
+}
+
 interface LexState {
   generation: number;
   next_chunk_rowid: number;
@@ -90,11 +97,20 @@ export class LexicalIndex {
 
   // ---- Writes: each runs inside the caller's transaction. ----
 
-  /** Reserves `n` fresh chunk rowids (never reused); returns the first. */
-  allocateRowids(n: number): number {
-    const first = this.state().next_chunk_rowid;
-    this.stmt("UPDATE lex_state SET next_chunk_rowid = ? WHERE id = 1").run(first + n);
-    return first;
+  /**
+   * Fresh chunk rowids (never reused) for one write transaction: read once, handed out in memory,
+   * saved by close(). Rowids of a document whose savepoint rolled back are simply skipped.
+   */
+  rowidAllocator(): RowidAllocator {
+    let next = this.state().next_chunk_rowid;
+    return {
+      take: (n) => {
+        const first = next;
+        next += n;
+        return first;
+      },
+      close: () => void this.stmt("UPDATE lex_state SET next_chunk_rowid = ? WHERE id = 1").run(next),
+    };
   }
 
   /** Generation the current write transaction will commit as (bumped once per call). */

@@ -36,7 +36,7 @@ export class SegmentBuilder {
 }
 
 export interface SegmentStatements {
-  upsertTerm: Database.Statement;
+  upsertTerms: Database.Statement;
   putPosting: Database.Statement;
   putSegment: Database.Statement;
   addStats: Database.Statement;
@@ -44,7 +44,10 @@ export interface SegmentStatements {
 
 export function segmentStatements(db: Database.Database): SegmentStatements {
   return {
-    upsertTerm: db.prepare("INSERT INTO terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df RETURNING term_id").pluck(),
+    // One statement for the whole batch's terms: new ones inserted, known ones' df raised.
+    upsertTerms: db
+      .prepare("INSERT INTO terms (term, df) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true ON CONFLICT (term) DO UPDATE SET df = df + excluded.df RETURNING term, term_id")
+      .raw(),
     putPosting: db.prepare("INSERT INTO lex_postings (seg_id, term_id, data) VALUES (?, ?, ?)"),
     putSegment: db.prepare("INSERT INTO lex_segments (seg_id, min_rowid, max_rowid, chunks, level) VALUES (?, ?, ?, ?, 0)"),
     addStats: db.prepare("UPDATE stats SET chunks = chunks + ?, sum_len_body = sum_len_body + ?, sum_len_title = sum_len_title + ? WHERE id = 1"),
@@ -54,8 +57,10 @@ export function segmentStatements(db: Database.Database): SegmentStatements {
 /** Writes the batch as segment `segId` and adds its chunks to the document frequencies and stats. */
 export function writeSegment(st: SegmentStatements, segId: number, b: SegmentBuilder): void {
   if (b.chunks === 0) return;
+  const counts: [string, number][] = [];
+  for (const [term, p] of b.postings) counts.push([term, p.rowids.length]);
   const byId: [number, PostingColumns][] = [];
-  for (const [term, p] of b.postings) byId.push([st.upsertTerm.get(term, p.rowids.length) as number, p]);
+  for (const [term, id] of st.upsertTerms.all(JSON.stringify(counts)) as [string, number][]) byId.push([id, b.postings.get(term)!]);
   // In key order: appends to the postings B-tree instead of splitting pages at random.
   byId.sort((x, y) => x[0] - y[0]);
   for (const [termId, p] of byId) st.putPosting.run(segId, termId, encodePostings(p));

@@ -4,7 +4,7 @@
 // fresh rowids (never reused), so old postings can never be mistaken for them.
 import type Database from "better-sqlite3";
 import { ChunkAnalyzer, titleFieldOf, type ChunkTerms } from "../index/chunk-terms.js";
-import type { LexicalIndex } from "../index/lexical-index.js";
+import type { LexicalIndex, RowidAllocator } from "../index/lexical-index.js";
 import { SegmentBuilder } from "../index/segment-writer.js";
 import type { Acl, ChunkDraft } from "../types.js";
 
@@ -42,6 +42,7 @@ export interface WriterHost {
 }
 
 interface Pending {
+  rowids: RowidAllocator;
   added: { rowid: number; terms: ChunkTerms }[];
   removed: { rowid: number; terms: ChunkTerms }[];
 }
@@ -52,7 +53,7 @@ function insertChunks(h: WriterHost, analyzer: ChunkAnalyzer, docRowid: number, 
     `INSERT INTO chunks (rowid, chunk_id, doc_rowid, ordinal, heading_path, start, "end", page, text, token_count, len_body, len_title)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  let rowid = h.index.allocateRowids(chunks.length);
+  let rowid = p.rowids.take(chunks.length);
   for (const c of chunks) {
     const terms = analyzer.analyze(c.text, titleFieldOf(title, c.headingPath));
     put.run(rowid, `${docId}-v${version}-${c.ordinal}`, docRowid, c.ordinal, JSON.stringify(c.headingPath), c.start, c.end, c.page ?? null, c.text, terms.lenBody, terms.lenBody, terms.lenTitle);
@@ -116,9 +117,10 @@ export function writeDocuments(h: WriterHost, inputs: DocumentInput[]): WriteRes
     const analyzer = new ChunkAnalyzer();
     const builder = new SegmentBuilder();
     const removed: Pending["removed"] = [];
+    const rowids = h.index.rowidAllocator();
     let changed = false;
     const results = inputs.map((input): WriteResult => {
-      const p: Pending = { added: [], removed: [] };
+      const p: Pending = { rowids, added: [], removed: [] };
       try {
         const r = h.db.transaction(() => writeOne(h, analyzer, input, p))();
         // Only a committed savepoint's chunks enter the segment.
@@ -130,6 +132,7 @@ export function writeDocuments(h: WriterHost, inputs: DocumentInput[]): WriteRes
         return { error };
       }
     });
+    rowids.close();
     // New postings first: a chunk written and replaced within the batch is counted, then uncounted.
     h.index.commitSegment(builder);
     h.index.removeChunks(removed);
