@@ -215,6 +215,8 @@ export class LexicalIndex {
         params: p,
         avgBody: Math.max(stats.sum_len_body / stats.chunks, 1e-9),
         avgTitle: Math.max(stats.sum_len_title / stats.chunks, 1e-9),
+        lenBody: this.chunks.lenBody,
+        lenTitle: this.chunks.lenTitle,
       };
       const cursors = found.map((f, slot) => {
         const blobs = this.segments.map((s) => this.blob(s.segId, f.termId)).filter((b): b is PostingsBlob => b !== null);
@@ -231,7 +233,7 @@ export class LexicalIndex {
       };
       // Bounds need non-negative weights and length normalisation in [0, 1]; otherwise score all.
       const safe = p.k1 >= 0 && p.weightBody >= 0 && p.weightTitle >= 0 && p.b >= 0 && p.b <= 1 && p.bTitle >= 0 && p.bTitle <= 1 && cursors.every((c) => Number.isFinite(c.maxBound));
-      return topK({ cursors, k: opts.k, ctx, lenBody: this.chunks.lenBody, lenTitle: this.chunks.lenTitle, admit, chunkId, prune: safe });
+      return topK({ cursors, k: opts.k, ctx, admit, chunkId, prune: safe });
     })();
   }
 }

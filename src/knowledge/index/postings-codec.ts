@@ -61,8 +61,34 @@ function putVarint(out: number[], v: number): void {
   out.push(v);
 }
 
+/** Lists this short are stored bare: the reader scores them exactly instead of reading bounds. */
+export const SMALL_LIST = 16;
+const SMALL_FORMAT = 2;
+/** format u8, crc32 u32, count u8. */
+const SMALL_HEAD = 6;
+
+function encodeSmall(p: PostingColumns): Buffer {
+  const body: number[] = [];
+  let prev = 0;
+  for (let i = 0; i < p.rowids.length; i++) {
+    const r = p.rowids[i]!;
+    if (r <= prev) throw new Error("postings must be written in ascending rowid order");
+    putVarint(body, r - prev);
+    putVarint(body, p.tfBody[i]!);
+    putVarint(body, p.tfTitle[i]!);
+    prev = r;
+  }
+  const out = Buffer.alloc(SMALL_HEAD + body.length);
+  out.writeUInt8(SMALL_FORMAT, 0);
+  out.writeUInt8(p.rowids.length, 5);
+  Buffer.from(body).copy(out, SMALL_HEAD);
+  out.writeUInt32LE(crc32(out.subarray(5)), 1);
+  return out;
+}
+
 export function encodePostings(p: PostingColumns): Buffer {
   const n = p.rowids.length;
+  if (n <= SMALL_LIST) return encodeSmall(p);
   const blocks = Math.ceil(n / BLOCK_SIZE);
   const body: number[] = [];
   const heads = Buffer.alloc(blocks * BLOCK_HEAD);
@@ -104,11 +130,30 @@ export function encodePostings(p: PostingColumns): Buffer {
 export class PostingsBlob {
   readonly count: number;
   readonly blocks: number;
+  /** A short list without block bounds (see SMALL_LIST): its one block must be scored exactly. */
+  readonly small: boolean;
   private readonly view: DataView;
   private readonly dataStart: number;
+  private readonly smallLast: number = 0;
 
   constructor(readonly buf: Uint8Array) {
     if (!(buf instanceof Uint8Array)) throw new CorruptPostings(`a postings entry holds ${typeof buf}, not bytes`);
+    this.small = buf[0] === SMALL_FORMAT;
+    if (this.small) {
+      if (buf.length < SMALL_HEAD) throw new CorruptPostings(`a postings blob of ${buf.length} bytes is shorter than its header`);
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      if (crc32(buf.subarray(5)) !== this.view.getUint32(1, true)) throw new CorruptPostings("postings checksum mismatch");
+      this.count = buf[5]!;
+      this.blocks = this.count === 0 ? 0 : 1;
+      this.dataStart = SMALL_HEAD;
+      const r = new Float64Array(BLOCK_SIZE);
+      if (this.blocks === 1) {
+        this.smallLast = Infinity; // checked against the decoded data below
+        const n = this.decode(0, r, new Uint32Array(BLOCK_SIZE), new Uint32Array(BLOCK_SIZE));
+        this.smallLast = r[n - 1]!;
+      }
+      return;
+    }
     if (buf.length < HEAD) throw new CorruptPostings(`a postings blob of ${buf.length} bytes is shorter than its header`);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (buf[0] !== FORMAT) throw new CorruptPostings(`unknown postings format ${buf[0]}`);
@@ -126,7 +171,7 @@ export class PostingsBlob {
   }
 
   lastRowid(block: number): number {
-    return this.u32(block, 0);
+    return this.small ? this.smallLast : this.u32(block, 0);
   }
   /** Bound entry j of a field (0 body, 1 title): [tf, smallest length with that tf]; tf 0 = unused. */
   boundTf(block: number, field: 0 | 1, j: number): number {
@@ -140,7 +185,7 @@ export class PostingsBlob {
   decode(b: number, rowids: Float64Array, tfBody: Uint32Array, tfTitle: Uint32Array): number {
     const n = b === this.blocks - 1 ? this.count - b * BLOCK_SIZE : BLOCK_SIZE;
     let pos = this.dataStart + (b === 0 ? 0 : this.u32(b - 1, 4));
-    const end = this.dataStart + this.u32(b, 4);
+    const end = this.small ? this.buf.length : this.dataStart + this.u32(b, 4);
     let prev = b === 0 ? 0 : this.lastRowid(b - 1);
     const buf = this.buf;
     for (let i = 0; i < n; i++) {
@@ -159,7 +204,7 @@ export class PostingsBlob {
         else tfTitle[i] = v;
       }
     }
-    if (pos !== end || prev !== this.lastRowid(b)) throw new CorruptPostings("postings block does not match its header");
+    if (pos !== end || (!this.small && prev !== this.lastRowid(b))) throw new CorruptPostings("postings block does not match its header");
     return n;
   }
 

@@ -10,6 +10,9 @@ export interface ScoreContext {
   params: Bm25Params;
   avgBody: number;
   avgTitle: number;
+  /** Field lengths by chunk rowid (short lists, stored without bounds, are scored exactly). */
+  lenBody: Uint32Array;
+  lenTitle: Uint32Array;
 }
 
 /**
@@ -25,6 +28,13 @@ export function termScore(w: number, tfBody: number, tfTitle: number, lenBody: n
 
 /** The largest score of the term in a block: best body part plus best title part, then saturated. */
 function blockBound(blob: PostingsBlob, b: number, w: number, c: ScoreContext): number {
+  if (blob.small) {
+    let max = 0;
+    const r = new Float64Array(BLOCK_SIZE), tb = new Uint32Array(BLOCK_SIZE), tt = new Uint32Array(BLOCK_SIZE);
+    const n = blob.decode(b, r, tb, tt);
+    for (let i = 0; i < n; i++) max = Math.max(max, termScore(w, tb[i]!, tt[i]!, c.lenBody[r[i]!] ?? 0, c.lenTitle[r[i]!] ?? 0, c));
+    return max;
+  }
   const p = c.params;
   let body = 0;
   let title = 0;

@@ -18,8 +18,6 @@ export interface TopKInput {
   cursors: TermCursor[];
   k: number;
   ctx: ScoreContext;
-  lenBody: Uint32Array;
-  lenTitle: Uint32Array;
   /** Whether the chunk may be ranked: live, and readable by the caller under the filters. */
   admit: (rowid: number) => boolean;
   /** Chunk ids break ties between equal scores (looked up only when scores tie). */
@@ -96,7 +94,8 @@ class TopHeap {
 }
 
 export function topK(input: TopKInput): Scored[] {
-  const { ctx, lenBody, lenTitle, admit } = input;
+  const { ctx, admit } = input;
+  const { lenBody, lenTitle } = ctx;
   if (input.k <= 0 || input.cursors.length === 0) return [];
   const heap = new TopHeap(input.k, input.chunkId);
   // Weakest first; prefix[i] = what terms 0..i can add together at most.
