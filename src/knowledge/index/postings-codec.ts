@@ -61,6 +61,16 @@ function putVarint(out: number[], v: number): void {
   out.push(v);
 }
 
+/** Appends posting i (rowid delta from `prev`, tf body, tf title); returns its rowid. */
+function putPosting(body: number[], p: PostingColumns, i: number, prev: number): number {
+  const r = p.rowids[i]!;
+  if (r <= prev) throw new Error("postings must be written in ascending rowid order");
+  putVarint(body, r - prev);
+  putVarint(body, p.tfBody[i]!);
+  putVarint(body, p.tfTitle[i]!);
+  return r;
+}
+
 /** Lists this short are stored bare: the reader scores them exactly instead of reading bounds. */
 export const SMALL_LIST = 16;
 const SMALL_FORMAT = 2;
@@ -70,14 +80,7 @@ const SMALL_HEAD = 6;
 function encodeSmall(p: PostingColumns): Buffer {
   const body: number[] = [];
   let prev = 0;
-  for (let i = 0; i < p.rowids.length; i++) {
-    const r = p.rowids[i]!;
-    if (r <= prev) throw new Error("postings must be written in ascending rowid order");
-    putVarint(body, r - prev);
-    putVarint(body, p.tfBody[i]!);
-    putVarint(body, p.tfTitle[i]!);
-    prev = r;
-  }
+  for (let i = 0; i < p.rowids.length; i++) prev = putPosting(body, p, i, prev);
   const out = Buffer.alloc(SMALL_HEAD + body.length);
   out.writeUInt8(SMALL_FORMAT, 0);
   out.writeUInt8(p.rowids.length, 5);
@@ -96,14 +99,7 @@ export function encodePostings(p: PostingColumns): Buffer {
   for (let b = 0; b < blocks; b++) {
     const from = b * BLOCK_SIZE;
     const to = Math.min(n, from + BLOCK_SIZE);
-    for (let i = from; i < to; i++) {
-      const r = p.rowids[i]!;
-      if (r <= prev) throw new Error("postings must be written in ascending rowid order");
-      putVarint(body, r - prev);
-      putVarint(body, p.tfBody[i]!);
-      putVarint(body, p.tfTitle[i]!);
-      prev = r;
-    }
+    for (let i = from; i < to; i++) prev = putPosting(body, p, i, prev);
     const o = b * BLOCK_HEAD;
     heads.writeUInt32LE(prev, o);
     heads.writeUInt32LE(body.length, o + 4);
