@@ -34,7 +34,8 @@ export function repoRoot(): string {
 
 /** A BEIR dataset folder under <repo root>/../shared/data; exits with a clear message when it is absent. */
 export function requireDataset(name: string): string {
-  const dir = resolve(repoRoot(), "..", "shared", "data", name);
+  // STRATA_SHARED: the shared folder when the checkout is not beside it (a git worktree elsewhere).
+  const dir = resolve(process.env.STRATA_SHARED ?? resolve(repoRoot(), "..", "shared"), "data", name);
   if (!existsSync(join(dir, "corpus.jsonl"))) {
     process.stderr.write(
       `error: the ${name} dataset is not at ${dir}\n` +

@@ -8,8 +8,8 @@
 // ranks), and --chunks chunks of 32–48 words (about 40) drawn from a Zipf distribution over that
 // vocabulary (P(rank r) ∝ 1/r^s, s = --zipf), each with a title of 2–5 words from the same
 // distribution. Every chunk is its own document (one chunk per document, as `strata eval retrieval`
-// stores a BEIR corpus), written through `kb.writeMany` in its default batches of 500 documents per
-// transaction. Note that a pure Zipf vocabulary keeps its most common words, which real text would
+// stores a BEIR corpus), written through `kb.writeMany` in batches of 5,000 documents per
+// transaction (one index segment each; merges follow). Note that a pure Zipf vocabulary keeps its most common words, which real text would
 // mostly lose to the stop list: the top word is in almost every chunk, so this is harder than text.
 //
 // The build stops early, at a batch boundary, once --max-minutes have passed; the rest of the run
@@ -51,8 +51,12 @@ import {
   writeJson,
 } from "./lib.js";
 import { uniformSource } from "../src/core/random.js";
+import { PostingsBlob } from "../src/knowledge/index/postings-codec.js";
+import { Fts5Reference } from "./fts5-reference.js";
 
 const K = 10;
+/** Documents per writeMany transaction (and index segment). */
+const BATCH = 5000;
 
 /** The repository's one seeded generator; floats in [0, 1). */
 const prng = uniformSource;
@@ -191,22 +195,52 @@ class InMemoryBm25f {
       sumTitle += t;
       chunks++;
     }
-    const total = (db.prepare("SELECT count(*) AS n FROM postings").get() as { n: number }).n;
+    // Postings of live chunks, read back from the index's segments (two passes: count, then fill).
+    const live = new Uint8Array(maxChunk + 1);
+    for (const r of db.prepare("SELECT rowid FROM chunks").pluck().iterate() as IterableIterator<number>) live[r] = 1;
+    const segments = kb.store.index.listSegments();
+    const perTerm = new Int32Array(maxTerm + 2);
+    const eachBlob = (fn: (termId: number, blob: PostingsBlob) => void): void => {
+      for (const seg of segments) {
+        for (const [termId, data] of db.prepare("SELECT term_id, data FROM lex_postings WHERE seg_id = ?").raw().all(seg.segId) as [number, Buffer][]) fn(termId, new PostingsBlob(data));
+      }
+    };
+    eachBlob((termId, blob) => (perTerm[termId] = (perTerm[termId] as number) + blob.count));
     const offsets = new Int32Array(maxTerm + 2);
-    const chunkOf = new Int32Array(total);
-    const tfBody = new Uint16Array(total);
-    const tfTitle = new Uint16Array(total);
+    for (let t = 0, acc = 0; t <= maxTerm + 1; t++) {
+      offsets[t] = acc;
+      acc += perTerm[t] as number;
+    }
+    const fill = Int32Array.from(offsets);
+    const capacity = offsets[maxTerm + 1] as number;
+    const chunkOf = new Int32Array(capacity);
+    const tfBody = new Uint16Array(capacity);
+    const tfTitle = new Uint16Array(capacity);
+    // Segments are in rowid order, so each term's list comes out sorted by chunk.
+    eachBlob((termId, blob) => {
+      for (const e of blob.entries()) {
+        if (!live[e.rowid]) continue;
+        const at = (fill[termId] as number);
+        chunkOf[at] = e.rowid;
+        tfBody[at] = e.tfBody;
+        tfTitle[at] = e.tfTitle;
+        fill[termId] = at + 1;
+      }
+    });
+    // Compact away the room left by tombstoned postings.
     let i = 0;
     let lastTerm = -1;
-    for (const [term, chunk, tb, tt] of db.prepare("SELECT term_id, chunk_rowid, tf_body, tf_title FROM postings ORDER BY term_id, chunk_rowid").raw().iterate() as IterableIterator<
-      [number, number, number, number]
-    >) {
-      while (lastTerm < term) offsets[++lastTerm] = i;
-      chunkOf[i] = chunk;
-      tfBody[i] = tb;
-      tfTitle[i] = tt;
-      i++;
+    for (let t = 0; t <= maxTerm; t++) {
+      const from = offsets[t] as number;
+      const to = fill[t] as number;
+      while (lastTerm < t) offsets[++lastTerm] = i;
+      for (let p = from; p < to; p++, i++) {
+        chunkOf[i] = chunkOf[p] as number;
+        tfBody[i] = tfBody[p] as number;
+        tfTitle[i] = tfTitle[p] as number;
+      }
     }
+    const total = i;
     while (lastTerm < maxTerm + 1) offsets[++lastTerm] = i;
     return new InMemoryBm25f(terms, offsets, chunkOf, tfBody, tfTitle, lenBody, lenTitle, chunks, Math.max(sumBody / chunks, 1e-9), Math.max(sumTitle / chunks, 1e-9), params, total);
   }
@@ -261,6 +295,7 @@ async function main(): Promise<void> {
       vocab: { type: "string", default: "50000" },
       dir: { type: "string" },
       keep: { type: "boolean", default: false },
+      fts5: { type: "boolean", default: true },
     },
   });
   const target = Number(values.chunks);
@@ -295,7 +330,7 @@ async function main(): Promise<void> {
     let tSlice = t0;
     while (built < target) {
       const to = Math.min(target, built + slice);
-      kb.writeMany(corpus.slice(built, to), { chunking: { maxChars: 100_000, overlapChars: 0 } });
+      kb.writeMany(corpus.slice(built, to), { chunking: { maxChars: 100_000, overlapChars: 0 }, batch: BATCH });
       built = to;
       const t = now();
       const store = folderBytes(kbDir, (f) => f.startsWith("strata.db"));
@@ -322,7 +357,8 @@ async function main(): Promise<void> {
     const buildMs = now() - t0;
     const count = (sql: string): number => (kb.store.db.prepare(sql).get() as { n: number }).n;
     const chunks = count("SELECT count(*) AS n FROM chunks");
-    const postings = count("SELECT count(*) AS n FROM postings");
+    // Counted from the segments when the reference loads them (below).
+    let postings = 0;
     const terms = count("SELECT count(*) AS n FROM terms");
     const dbBytes = folderBytes(kbDir, (f) => f === "strata.db");
     const walBytes = folderBytes(kbDir, (f) => f === "strata.db-wal");
@@ -344,8 +380,7 @@ async function main(): Promise<void> {
       bytes_per_chunk: round((dbBytes + walBytes) / chunks, 0),
       progress,
     };
-    if (postings !== corpus.expectedPostings) note(`warning: the store holds ${postings} postings, the generator made ${corpus.expectedPostings}`);
-    note(`built ${fmt(chunks)} chunks in ${fmt(buildMs / 1000, 1)} s; ${fmt(postings)} postings, ${fmt(terms)} terms, ${fmtBytes(dbBytes + walBytes)}`);
+    note(`built ${fmt(chunks)} chunks in ${fmt(buildMs / 1000, 1)} s; ${fmt(terms)} terms, ${fmtBytes(dbBytes + walBytes)}, rss ${rssMB()} MB`);
 
     // 2. Strata search latency.
     await settle();
@@ -368,6 +403,8 @@ async function main(): Promise<void> {
     const ref = InMemoryBm25f.load(kb, DEFAULT_BM25);
     const loadMs = now() - t0;
     note(`reference loaded ${fmt(ref.postings)} postings in ${fmt(loadMs / 1000, 1)} s, rss ${rssMB()} MB`);
+    postings = build.postings = ref.postings;
+    if (postings !== corpus.expectedPostings) note(`warning: the store holds ${postings} postings, the generator made ${corpus.expectedPostings}`);
     for (const q of queries.slice(0, 20)) ref.search(q, K);
     const refMs: number[] = [];
     const refTop: { rowid: number; score: number }[][] = [];
@@ -399,6 +436,31 @@ async function main(): Promise<void> {
       if (onlyTies) agree++;
       else if (disagreements.length < 5) disagreements.push({ query: queries[i] as string, strata: s.chunkIds, reference: r.map((h) => h.id) });
     }
+    // 4. Reference: SQLite FTS5 bm25() over the same analysed text, in its own file.
+    let fts5: { build_ms: number; search: ReturnType<typeof latencyStats> } | null = null;
+    if (values.fts5) {
+      await settle();
+      const fts = new Fts5Reference(join(work, "fts5.db"));
+      const again = makeCorpus(vocab, zipf, seed + 2);
+      const tb = now();
+      for (let from = 0; from < chunks; from += 50_000) {
+        let id = from;
+        fts.add((function* () {
+          for (const d of again.slice(from, Math.min(chunks, from + 50_000))) yield { id: ++id, title: d.document.title ?? "", text: d.document.text };
+        })());
+      }
+      const buildFtsMs = now() - tb;
+      for (const q of queries.slice(0, 20)) fts.search(q, K);
+      const ms: number[] = [];
+      for (const q of queries) {
+        const t = now();
+        fts.search(q, K);
+        ms.push(now() - t);
+      }
+      fts.close();
+      fts5 = { build_ms: round(buildFtsMs, 0), search: latencyStats(ms) };
+      note(`fts5: built in ${fmt(buildFtsMs / 1000, 1)} s; p50 ${fts5.search.p50_ms} ms, p95 ${fts5.search.p95_ms} ms`);
+    }
     const agreement = { mean_overlap_at_10: round(overlapSum / queries.length, 4), same_top10_modulo_ties: agree, queries: queries.length, max_score_diff: maxScoreDiff, examples: disagreements };
     kb.close();
 
@@ -426,6 +488,12 @@ async function main(): Promise<void> {
         ["strata kb.search", fmt(strata.per_s, 1), fmt(strata.mean_ms, 2), fmt(strata.p50_ms, 2), fmt(strata.p95_ms, 2), fmt(strata.p99_ms, 2), fmt(strata.max_ms, 2)],
         ["ref: in-memory exhaustive BM25F", fmt(reference.per_s, 1), fmt(reference.mean_ms, 2), fmt(reference.p50_ms, 2), fmt(reference.p95_ms, 2), fmt(reference.p99_ms, 2), fmt(reference.max_ms, 2)],
         ["strata ÷ reference", ratio(strata.per_s, reference.per_s), ratio(strata.mean_ms, reference.mean_ms), ratio(strata.p50_ms, reference.p50_ms), ratio(strata.p95_ms, reference.p95_ms), ratio(strata.p99_ms, reference.p99_ms), "–"],
+        ...(fts5
+          ? [
+              ["ref: SQLite FTS5 bm25()", fmt(fts5.search.per_s, 1), fmt(fts5.search.mean_ms, 2), fmt(fts5.search.p50_ms, 2), fmt(fts5.search.p95_ms, 2), fmt(fts5.search.p99_ms, 2), fmt(fts5.search.max_ms, 2)],
+              ["strata ÷ FTS5", ratio(strata.per_s, fts5.search.per_s), ratio(strata.mean_ms, fts5.search.mean_ms), ratio(strata.p50_ms, fts5.search.p50_ms), ratio(strata.p95_ms, fts5.search.p95_ms), ratio(strata.p99_ms, fts5.search.p99_ms), "–"],
+            ]
+          : []),
       ],
     );
     process.stdout.write(
@@ -436,11 +504,13 @@ async function main(): Promise<void> {
       command: commandLine(),
       machine,
     load_at_end: loadNow(),
-      settings: { target, vocab: vocabSize, zipf, seed, queries: nQueries, k: K, chunking: "one chunk per document", batch: 500, bm25: DEFAULT_BM25 },
+      settings: { target, vocab: vocabSize, zipf, seed, queries: nQueries, k: K, chunking: "one chunk per document", batch: BATCH, bm25: DEFAULT_BM25 },
       sample_queries: queries.slice(0, 10),
       build,
       search: strata,
       reference: { load_ms: round(loadMs, 0), search: reference },
+      fts5,
+      peak_build_rss_mb: Math.max(...progress.map((p) => p.rss_mb)),
       agreement,
       markdown: { build: buildTable, search: searchTable },
     });

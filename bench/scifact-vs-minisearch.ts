@@ -29,6 +29,7 @@ import { runRetrievalEval, type RetrievalEvalResult } from "../src/eval/retrieva
 import { analyze } from "../src/knowledge/analyzer.js";
 import { DEFAULT_BM25 } from "../src/knowledge/bm25.js";
 import type { KnowledgeBase } from "../src/knowledge/knowledge-base.js";
+import { Fts5Reference } from "./fts5-reference.js";
 import {
   commandLine,
   describeMachine,
@@ -109,7 +110,37 @@ function miniSearchSystem(name: string, describe: string, options: Omit<MiniSear
   };
 }
 
+function fts5System(): System {
+  let dir: string | undefined;
+  let fts: Fts5Reference | undefined;
+  let ids: string[] = [];
+  const dispose = (): void => {
+    fts?.close();
+    fts = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  };
+  return {
+    name: "fts5",
+    describe: "SQLite FTS5 over Strata's analysed title and text (same analyzer), ranked by FTS5's bm25() (k1 1.2, b 0.75, fixed), OR of the query terms",
+    index(dataset) {
+      dispose();
+      dir = mkdtempSync(join(tmpdir(), "strata-bench-fts5-"));
+      fts = new Fts5Reference(join(dir, "fts5.db"));
+      ids = dataset.corpus.map((d) => d.id);
+      fts.add(dataset.corpus.map((d, i) => ({ id: i + 1, title: d.title, text: d.text })));
+      return folderBytes(dir, (f) => f.startsWith("fts5.db"));
+    },
+    search(query) {
+      if (!fts) throw new Error("fts5: search before index");
+      return fts.search(query, DEPTH).map((i) => ids[i - 1]!);
+    },
+    dispose,
+  };
+}
+
 const SYSTEMS: Record<string, () => System> = {
+  fts5: fts5System,
   strata: strataSystem,
   "minisearch-default": () => miniSearchSystem("minisearch-default", "MiniSearch 7.2 defaults: fields title+text, lower-case tokens, BM25+ k 1.2 b 0.7 d 0.5", {}),
   "minisearch-fair": () =>

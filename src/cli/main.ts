@@ -10,6 +10,7 @@ import { registerEmbed } from "./commands/embed.js";
 import { registerEval } from "./commands/eval.js";
 import { registerExport } from "./commands/export.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerIndex } from "./commands/index-cmd.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerModels } from "./commands/models.js";
@@ -40,6 +41,7 @@ program
   .configureOutput({ outputError: (str, write) => write(`error: ${str.replace(/^error:\s*/, "")}`) });
 
 registerIngest(program);
+registerIndex(program);
 registerEmbed(program);
 registerSearch(program);
 registerAsk(program);

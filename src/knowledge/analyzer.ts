@@ -37,25 +37,48 @@ function stemWord(w: string): string {
   return /^[a-z]+$/.test(w) ? stemmer(w) : w;
 }
 
+// Word → term ("" = dropped), memoised: folding and stemming are most of the analyzer's time and
+// text repeats its words (Zipf). Bounded; cleared when full.
+const TERM_CACHE = new Map<string, string>();
+const TERM_CACHE_SIZE = 200_000;
+
+function termOf(raw: string): string {
+  let term = TERM_CACHE.get(raw);
+  if (term === undefined) {
+    const w = normalizeWord(raw);
+    term = w.length === 0 || w.length > MAX_TOKEN_LENGTH || STOP_WORDS.has(w) ? "" : stemWord(w);
+    if (TERM_CACHE.size >= TERM_CACHE_SIZE) TERM_CACHE.clear();
+    TERM_CACHE.set(raw, term);
+  }
+  return term;
+}
+
 /** Analysed tokens with their spans; stop words and over-long tokens are dropped. */
 export function analyzeWithSpans(text: string): Token[] {
   const out: Token[] = [];
   for (const m of text.matchAll(TOKEN)) {
-    const w = normalizeWord(m[0]);
-    if (w.length === 0 || w.length > MAX_TOKEN_LENGTH || STOP_WORDS.has(w)) continue;
-    out.push({ term: stemWord(w), start: m.index, end: m.index + m[0].length });
+    const term = termOf(m[0]);
+    if (term !== "") out.push({ term, start: m.index, end: m.index + m[0].length });
   }
   return out;
 }
 
 /** Analysed terms of a text, in order, with repeats. */
 export function analyze(text: string): string[] {
-  return analyzeWithSpans(text).map((t) => t.term);
+  const out: string[] = [];
+  for (const m of text.matchAll(TOKEN)) {
+    const term = termOf(m[0]);
+    if (term !== "") out.push(term);
+  }
+  return out;
 }
 
 /** Term frequencies of a text. */
 export function termFrequencies(text: string): Map<string, number> {
   const tf = new Map<string, number>();
-  for (const t of analyze(text)) tf.set(t, (tf.get(t) ?? 0) + 1);
+  for (const m of text.matchAll(TOKEN)) {
+    const term = termOf(m[0]);
+    if (term !== "") tf.set(term, (tf.get(term) ?? 0) + 1);
+  }
   return tf;
 }

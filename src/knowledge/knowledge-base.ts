@@ -20,7 +20,7 @@ import { collectSources } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
 import type { OpenOptions } from "./store/schema.js";
-import { KnowledgeStore, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
+import { KnowledgeStore, type DocumentInput, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
 import type { Acl, DocumentRecord, ExtractedDocument, SearchFilter, SearchHit } from "./types.js";
 import type { EmbeddingModel } from "../model/types.js";
 
@@ -95,6 +95,29 @@ export interface DocumentSource {
   size?: number;
 }
 
+/** Documents per write transaction (and index segment) during ingest, and the longest a batch waits. */
+const INGEST_BATCH = 1000;
+const INGEST_BATCH_MS = 1000;
+/** Files read and parsed ahead of the writer. */
+const INGEST_READ_AHEAD = 16;
+
+type PreparedFile =
+  | { kind: "unchanged"; file: string }
+  | { kind: "ready"; file: string; input: DocumentInput }
+  | { kind: "failed"; file: string; error: unknown };
+
+/** Runs `fn` over items with up to `width` in flight, yielding results in the items' order. */
+async function* inOrder<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const pending: Promise<R>[] = [];
+  let next = 0;
+  while (next < items.length && pending.length < width) pending.push(fn(items[next++]!));
+  while (pending.length > 0) {
+    const r = await pending.shift()!;
+    if (next < items.length) pending.push(fn(items[next++]!));
+    yield r;
+  }
+}
+
 function failure(source: string, e: unknown): IngestFailure {
   const err = toStrataError(e, "PARSE_FAILED", "check the file opens in its own application, or leave it out with --exclude");
   return { source, code: err.code, message: err.message, hint: err.hint };
@@ -122,47 +145,73 @@ export class KnowledgeBase {
     this.extraRetrievers.push(r);
   }
 
-  /** Loads, chunks and stores files and folders; each file is its own transaction. */
+  /**
+   * Loads, chunks and stores files and folders. Files are read, hashed and parsed a few at a time
+   * while earlier ones are written; writes go in batches (up to INGEST_BATCH documents or
+   * INGEST_BATCH_MS, one transaction and one index segment each), so a killed run keeps its
+   * finished batches and a re-run skips them as unchanged.
+   */
   async ingest(paths: string[], opts: IngestOptions = {}): Promise<IngestReport> {
     const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
     const { files, problems } = await collectSources(paths, { include: opts.include, exclude: opts.exclude, signal: opts.signal });
     for (const p of problems) report.failed.push(failure(p.source, p.error));
     const acl: Acl = { users: [...new Set(opts.acl?.users ?? [])], groups: [...new Set(opts.acl?.groups ?? [])] };
     const tags = [...new Set(opts.tags ?? [])];
-    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    const o = { acl, tags, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, chunking: opts.chunking, signal: opts.signal };
     let done = 0;
-    for (const file of files) {
+    let batch: { file: string; input: DocumentInput }[] = [];
+    let batchStarted = Date.now();
+    const finished = (file: string): void => opts.onProgress?.({ phase: "ingest", done: ++done, total: files.length, item: file });
+    const flush = (): void => {
+      const results = this.store.writeDocuments(batch.map((b) => b.input));
+      results.forEach((r, i) => {
+        const file = batch[i]!.file;
+        if ("error" in r) report.failed.push(failure(file, r.error));
+        else report[r.status]++;
+        finished(file);
+      });
+      batch = [];
+      batchStarted = Date.now();
+    };
+    for await (const r of inOrder(files, INGEST_READ_AHEAD, (file) => this.prepareFile(file, o))) {
       throwIfAborted(opts.signal);
-      try {
-        const status = await this.ingestFile(file, { acl, tags, maxBytes, chunking: opts.chunking, signal: opts.signal });
-        report[status]++;
-      } catch (e) {
-        if (e instanceof StrataError && e.code === "ABORTED") throw e;
-        report.failed.push(failure(file, e));
-      }
-      opts.onProgress?.({ phase: "ingest", done: ++done, total: files.length, item: file });
+      if (r.kind === "unchanged") {
+        report.unchanged++;
+        finished(r.file);
+      } else if (r.kind === "failed") {
+        if (r.error instanceof StrataError && r.error.code === "ABORTED") throw r.error;
+        report.failed.push(failure(r.file, r.error));
+        finished(r.file);
+      } else batch.push({ file: r.file, input: r.input });
+      if (batch.length >= INGEST_BATCH || (batch.length > 0 && Date.now() - batchStarted >= INGEST_BATCH_MS)) flush();
     }
+    if (batch.length > 0) flush();
     if (opts.prune) report.removed = this.prune();
     return report;
   }
 
-  private async ingestFile(
+  /** Reads, hashes, parses and chunks one file; never rejects (failures are results). */
+  private async prepareFile(
     file: string,
     o: { acl: Acl; tags: string[]; maxBytes: number; chunking?: Partial<ChunkingOptions>; signal?: AbortSignal },
-  ): Promise<WriteStatus> {
-    const bytes = await readSourceBytes(file, o.maxBytes, o.signal);
-    const size = bytes.length;
-    const hash = sha256(bytes);
-    const existing = this.store.findBySource(file);
-    if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return "unchanged";
-    const document = await loadBytes(bytes, file, { maxBytes: o.maxBytes, signal: o.signal });
-    return this.writeExtracted({ source: file, document, hash, size }, o);
+  ): Promise<PreparedFile> {
+    try {
+      const bytes = await readSourceBytes(file, o.maxBytes, o.signal);
+      const size = bytes.length;
+      const hash = sha256(bytes);
+      const existing = this.store.findBySource(file);
+      if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return { kind: "unchanged", file };
+      const document = await loadBytes(bytes, file, { maxBytes: o.maxBytes, signal: o.signal });
+      return { kind: "ready", file, input: this.documentInput({ source: file, document, hash, size }, o) };
+    } catch (error) {
+      return { kind: "failed", file, error };
+    }
   }
 
-  /** Stores a document that is already extracted (used for datasets and uploads). */
-  writeExtracted(src: DocumentSource, o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions> } = {}): WriteStatus {
+  /** What the store writes for an extracted document: ids, title, hash, chunks. */
+  private documentInput(src: DocumentSource, o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions> }): DocumentInput {
     const doc = src.document;
-    return this.store.writeDocument({
+    return {
       docId: stableId("doc", src.source),
       source: src.source,
       title: doc.title?.trim() || basename(src.source),
@@ -173,24 +222,30 @@ export class KnowledgeBase {
       acl: o.acl ?? { users: [], groups: [] },
       tags: o.tags ?? [],
       chunks: chunkDocument(doc, o.chunking),
-    }).status;
+    };
   }
 
-  /** Stores many extracted documents, a batch per transaction: bulk loads of datasets. */
+  /** Stores a document that is already extracted (used for datasets and uploads). */
+  writeExtracted(src: DocumentSource, o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions> } = {}): WriteStatus {
+    return this.store.writeDocument(this.documentInput(src, o)).status;
+  }
+
+  /** Stores many extracted documents, a batch per transaction and index segment: bulk loads of datasets. */
   writeMany(
     sources: Iterable<DocumentSource>,
     o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions>; batch?: number; total?: number } & LongOperationOptions = {},
   ): IngestReport {
     const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
-    const batchSize = o.batch ?? 500;
+    const batchSize = o.batch ?? 2000;
     let batch: DocumentSource[] = [];
     let done = 0;
-    const flush = this.store.db.transaction((docs: DocumentSource[]) => {
-      for (const d of docs) report[this.writeExtracted(d, o)]++;
-    });
     const drain = (): void => {
       throwIfAborted(o.signal);
-      flush(batch);
+      const results = this.store.writeDocuments(batch.map((d) => this.documentInput(d, o)));
+      for (const r of results) {
+        if ("error" in r) throw r.error;
+        report[r.status]++;
+      }
       done += batch.length;
       batch = [];
       o.onProgress?.({ phase: "index", done, ...(o.total !== undefined ? { total: o.total } : {}) });

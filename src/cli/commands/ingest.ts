@@ -53,14 +53,16 @@ export function registerIngest(program: Command): void {
       }
       // The model is created first, so a wrong reference fails before any work is done.
       const model: EmbeddingModel | undefined = flags.embed ? await createEmbeddingModel(flags.embed, providerOptions()) : undefined;
+      const progress = progressDisplay({ quiet: false });
       let kb: KnowledgeBase;
       try {
-        kb = KnowledgeBase.open(kbDir, { create: true });
+        // An older store is migrated here: its lexical index is built with progress.
+        kb = KnowledgeBase.open(kbDir, { create: true, onProgress: progress.listener });
       } catch (e) {
+        progress.stop();
         await model?.close();
         throw e;
       }
-      const progress = progressDisplay({ quiet: false });
       try {
         const report = await kb.ingest(paths, {
           acl: { users: parseList(flags.aclUsers), groups: parseList(flags.aclGroups) },

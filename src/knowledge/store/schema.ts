@@ -5,11 +5,12 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StrataError } from "../../core/errors.js";
 import { createVersionedDatabase, openVersionedDatabase, type ForeignFileReason, type VersionedSchema, type VersionedStoreErrors } from "../../core/sqlite-store.js";
+import type { ProgressListener } from "../../core/events.js";
 import { ANALYZER_VERSION } from "../analyzer.js";
 
 export const STORE_FILE = "strata.db";
 export const STORE_FORMAT = "strata-knowledge-base";
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const DDL_V1 = `
 CREATE TABLE documents (
@@ -108,11 +109,55 @@ CREATE TABLE traces (
 CREATE INDEX traces_by_time ON traces (created_at);
 `;
 
+// Schema 3: the lexical index as immutable segments of compressed per-term postings (decision
+// 0008). Chunk rowids only grow (lex_state.next_chunk_rowid), so a deleted chunk's postings,
+// left in their segment until a merge, are recognised by the tombstone log and never reused.
+// The row-per-posting table of schema 2 goes; a migrated store rebuilds the index from its chunks
+// on first open (needs_build), with progress, in one transaction.
+const DDL_V3_CHANGES = `
+DROP TABLE IF EXISTS postings;
+CREATE TABLE lex_segments (
+  seg_id INTEGER PRIMARY KEY,
+  min_rowid INTEGER NOT NULL,
+  max_rowid INTEGER NOT NULL,
+  chunks INTEGER NOT NULL,
+  level INTEGER NOT NULL
+);
+CREATE TABLE lex_postings (
+  seg_id INTEGER NOT NULL,
+  term_id INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (seg_id, term_id)
+) WITHOUT ROWID;
+CREATE TABLE lex_tombstones (
+  generation INTEGER NOT NULL,
+  chunk_rowid INTEGER NOT NULL,
+  PRIMARY KEY (generation, chunk_rowid)
+) WITHOUT ROWID;
+CREATE TABLE lex_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL,
+  next_chunk_rowid INTEGER NOT NULL,
+  next_seg_id INTEGER NOT NULL,
+  needs_build INTEGER NOT NULL
+);
+INSERT INTO lex_state VALUES (1, 1, 1, 1, 0);
+`;
+
+/** The schema-2 tables, for tests that write a store as the previous release did. */
+export const SCHEMA_2_DDL = DDL_V1 + DDL_V2_ADDED;
+
 const SCHEMA: VersionedSchema = {
   format: STORE_FORMAT,
   version: SCHEMA_VERSION,
-  ddl: DDL_V1 + DDL_V2_ADDED,
-  migrations: { 1: (db) => db.exec(DDL_V2_ADDED) },
+  ddl: DDL_V1 + DDL_V2_ADDED + DDL_V3_CHANGES,
+  migrations: {
+    1: (db) => db.exec(DDL_V2_ADDED),
+    2: (db) => {
+      db.exec(DDL_V3_CHANGES);
+      db.exec("UPDATE lex_state SET needs_build = 1");
+    },
+  },
   extraMeta: () => ({ analyzer: ANALYZER_VERSION }),
 };
 
@@ -169,6 +214,8 @@ export interface OpenOptions {
   /** Create the store when the folder is missing or empty (ingest); otherwise it must exist (search, ask). */
   create?: boolean;
   readonly?: boolean;
+  /** Progress of building the lexical index when an older store is migrated. */
+  onProgress?: ProgressListener;
 }
 
 /** Opens (or creates) the SQLite database of a knowledge-base folder, checking it is ours and readable. */

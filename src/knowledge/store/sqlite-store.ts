@@ -1,36 +1,16 @@
 // The embedded knowledge store: documents with lineage and ACLs, their chunks, and a BM25F inverted
-// index, all in one SQLite file. Each document is written in one transaction, so a crash leaves the
-// old version or the new one, never a mix; ranking and access control run in one query.
+// index (index/), all in one SQLite file. Each batch of documents is written in one transaction, so
+// a crash leaves the old version or the new one, never a mix; access control is part of ranking.
 import type Database from "better-sqlite3";
-import type { Acl, ChunkDraft, DocumentRecord, SearchFilter, SearchHit } from "../types.js";
-import { termFrequencies } from "../analyzer.js";
-import { idf, type Bm25Params } from "../bm25.js";
+import type { Acl, DocumentRecord, SearchFilter, SearchHit } from "../types.js";
+import type { Bm25Params } from "../bm25.js";
+import { ChunkAnalyzer, type ChunkTerms } from "../index/chunk-terms.js";
+import { LexicalIndex } from "../index/lexical-index.js";
 import { decodeVector, dimensionMismatch, encodeVector } from "../dense/vectors.js";
 import { accessClause, type Access } from "./access.js";
+import { deleteChunks, writeDocuments, type DocumentInput, type StoredDocumentInfo, type WriteResult, type WriteStatus } from "./document-writer.js";
+import { readableClause } from "./readable-clause.js";
 import { openDatabase, type OpenOptions } from "./schema.js";
-
-export interface DocumentInput {
-  docId: string;
-  source: string;
-  title: string;
-  mime: string;
-  hash: string;
-  size: number;
-  text: string;
-  acl: Acl;
-  tags: string[];
-  chunks: ChunkDraft[];
-}
-
-export type WriteStatus = "added" | "updated" | "unchanged";
-
-export interface StoredDocumentInfo {
-  rowid: number;
-  docId: string;
-  source: string;
-  hash: string;
-  version: number;
-}
 
 interface DocRow {
   rowid: number;
@@ -57,29 +37,9 @@ interface HitRow {
   text: string;
 }
 
-/** Title field of a chunk: its document's title and the headings above it. */
-export function titleFieldOf(docTitle: string, headingPath: string[]): string {
-  return [docTitle, ...headingPath].join(" \n ");
-}
-
-/**
- * The conditions every retriever puts on documents `d`: the caller's rights and the search filters.
- * One function, so lexical and dense retrieval cannot disagree about what a caller may see.
- */
-export function readableClause(access: Access, filter?: SearchFilter): { sql: string; params: Record<string, string> } {
-  const acl = accessClause(access);
-  const where = [acl.sql];
-  const params: Record<string, string> = { ...acl.params };
-  if (filter?.tags && filter.tags.length > 0) {
-    where.push("EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_rowid = d.rowid AND t.tag IN (SELECT value FROM json_each(@tags)))");
-    params.tags = JSON.stringify(filter.tags);
-  }
-  if (filter?.sourcePrefix) {
-    where.push("substr(d.source, 1, length(@prefix)) = @prefix");
-    params.prefix = filter.sourcePrefix;
-  }
-  return { sql: where.join(" AND "), params };
-}
+export { titleFieldOf } from "../index/chunk-terms.js";
+export { readableClause } from "./readable-clause.js";
+export type { DocumentInput, StoredDocumentInfo, WriteResult, WriteStatus } from "./document-writer.js";
 
 function toHit(r: Omit<HitRow, "score">, rank: number, score: number): SearchHit {
   return {
@@ -125,10 +85,17 @@ const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && 
 export class KnowledgeStore {
   private readonly statements = new Map<string, Database.Statement>();
 
-  private constructor(readonly db: Database.Database) {}
+  readonly index: LexicalIndex;
+
+  private constructor(
+    readonly db: Database.Database,
+    location: string,
+  ) {
+    this.index = new LexicalIndex(db, location);
+  }
 
   /** A prepared statement, compiled once per store: ingest runs the same few per chunk. */
-  private stmt(sql: string): Database.Statement {
+  stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -137,8 +104,17 @@ export class KnowledgeStore {
     return st;
   }
 
+  /** Opens the store; a store migrated from schema 2 gets its lexical index built here, with progress. */
   static open(location: string, opts: OpenOptions = {}): KnowledgeStore {
-    return new KnowledgeStore(openDatabase(location, opts));
+    const db = openDatabase(location, opts);
+    try {
+      const store = new KnowledgeStore(db, location);
+      if (!db.readonly && store.index.needsBuild) store.index.rebuild(opts.onProgress);
+      return store;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
 
   close(): void {
@@ -170,102 +146,20 @@ export class KnowledgeStore {
 
   /** Adds or replaces a document with its chunks and index entries, atomically. */
   writeDocument(input: DocumentInput): { status: WriteStatus; version: number } {
-    return this.db.transaction(() => {
-      const existing = this.findBySource(input.source);
-      if (existing && this.isUnchanged(existing, input.hash, input.acl, input.tags)) return { status: "unchanged" as const, version: existing.version };
-      const now = new Date().toISOString();
-      const isPublic = input.acl.users.length === 0 && input.acl.groups.length === 0 ? 1 : 0;
-      let rowid: number;
-      let version: number;
-      if (existing && existing.hash === input.hash) {
-        // Same content, new ACL or tags: keep chunks and version, replace the metadata.
-        rowid = existing.rowid;
-        version = existing.version;
-        this.stmt("UPDATE documents SET is_public = ?, ingested_at = ? WHERE rowid = ?").run(isPublic, now, rowid);
-      } else if (existing) {
-        rowid = existing.rowid;
-        version = existing.version + 1;
-        this.deleteChunks(rowid);
-        this.db
-          .prepare("UPDATE documents SET title = ?, mime = ?, hash = ?, version = ?, ingested_at = ?, size = ?, is_public = ?, text = ? WHERE rowid = ?")
-          .run(input.title, input.mime, input.hash, version, now, input.size, isPublic, input.text, rowid);
-        this.insertChunks(rowid, input.docId, version, input.title, input.chunks);
-      } else {
-        version = 1;
-        rowid = Number(
-          this.db
-            .prepare("INSERT INTO documents (doc_id, source, title, mime, hash, version, ingested_at, size, is_public, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .run(input.docId, input.source, input.title, input.mime, input.hash, version, now, input.size, isPublic, input.text).lastInsertRowid,
-        );
-        this.insertChunks(rowid, input.docId, version, input.title, input.chunks);
-      }
-      this.stmt("DELETE FROM doc_acl WHERE doc_rowid = ?").run(rowid);
-      this.stmt("DELETE FROM doc_tags WHERE doc_rowid = ?").run(rowid);
-      const putAcl = this.stmt("INSERT OR IGNORE INTO doc_acl (doc_rowid, kind, principal) VALUES (?, ?, ?)");
-      for (const u of input.acl.users) putAcl.run(rowid, "user", u);
-      for (const g of input.acl.groups) putAcl.run(rowid, "group", g);
-      const putTag = this.stmt("INSERT OR IGNORE INTO doc_tags (doc_rowid, tag) VALUES (?, ?)");
-      for (const t of input.tags) putTag.run(rowid, t);
-      return { status: existing ? ("updated" as const) : ("added" as const), version };
-    })();
+    const r = this.writeDocuments([input])[0]!;
+    if ("error" in r) throw r.error;
+    return r;
   }
 
-  private insertChunks(docRowid: number, docId: string, version: number, title: string, chunks: ChunkDraft[]): void {
-    const putChunk = this.stmt(
-      `INSERT INTO chunks (chunk_id, doc_rowid, ordinal, heading_path, start, "end", page, text, token_count, len_body, len_title)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const putTerm = this.stmt("INSERT INTO terms (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING term_id");
-    const putPosting = this.stmt("INSERT INTO postings (term_id, chunk_rowid, tf_body, tf_title) VALUES (?, ?, ?, ?)");
-    let sumBody = 0;
-    let sumTitle = 0;
-    for (const c of chunks) {
-      const body = termFrequencies(c.text);
-      const titleTf = termFrequencies(titleFieldOf(title, c.headingPath));
-      const lenBody = [...body.values()].reduce((a, b) => a + b, 0);
-      const lenTitle = [...titleTf.values()].reduce((a, b) => a + b, 0);
-      const chunkRowid = Number(
-        putChunk.run(`${docId}-v${version}-${c.ordinal}`, docRowid, c.ordinal, JSON.stringify(c.headingPath), c.start, c.end, c.page ?? null, c.text, lenBody, lenBody, lenTitle)
-          .lastInsertRowid,
-      );
-      for (const term of new Set([...body.keys(), ...titleTf.keys()])) {
-        const { term_id } = putTerm.get(term) as { term_id: number };
-        putPosting.run(term_id, chunkRowid, body.get(term) ?? 0, titleTf.get(term) ?? 0);
-      }
-      sumBody += lenBody;
-      sumTitle += lenTitle;
-    }
-    this.stmt("UPDATE stats SET chunks = chunks + ?, sum_len_body = sum_len_body + ?, sum_len_title = sum_len_title + ? WHERE id = 1").run(chunks.length, sumBody, sumTitle);
-  }
-
-  /** Removes a document's chunks and their index entries (postings are found by re-analysing the text). */
-  private deleteChunks(docRowid: number): void {
-    const rows = this.stmt("SELECT c.rowid, c.text, c.heading_path, c.len_body, c.len_title, d.title FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid WHERE c.doc_rowid = ?").all(docRowid) as {
-      rowid: number;
-      text: string;
-      heading_path: string;
-      len_body: number;
-      len_title: number;
-      title: string;
-    }[];
-    const termId = this.stmt("SELECT term_id FROM terms WHERE term = ?");
-    const dropPosting = this.stmt("DELETE FROM postings WHERE term_id = ? AND chunk_rowid = ?");
-    const decDf = this.stmt("UPDATE terms SET df = df - 1 WHERE term_id = ?");
-    let sumBody = 0;
-    let sumTitle = 0;
-    for (const r of rows) {
-      const terms = new Set([...termFrequencies(r.text).keys(), ...termFrequencies(titleFieldOf(r.title, JSON.parse(r.heading_path) as string[])).keys()]);
-      for (const term of terms) {
-        const t = termId.get(term) as { term_id: number } | undefined;
-        if (!t) continue;
-        if (dropPosting.run(t.term_id, r.rowid).changes > 0) decDf.run(t.term_id);
-      }
-      sumBody += r.len_body;
-      sumTitle += r.len_title;
-    }
-    this.stmt("DELETE FROM chunks WHERE doc_rowid = ?").run(docRowid);
-    this.stmt("DELETE FROM terms WHERE df <= 0").run();
-    this.stmt("UPDATE stats SET chunks = chunks - ?, sum_len_body = sum_len_body - ?, sum_len_title = sum_len_title - ? WHERE id = 1").run(rows.length, sumBody, sumTitle);
+  /**
+   * Adds or replaces documents in one transaction and one index segment (bulk ingest). A document
+   * that fails is returned as its error and the others are written; due segment merges follow,
+   * each in its own transaction.
+   */
+  writeDocuments(inputs: DocumentInput[]): WriteResult[] {
+    const results = writeDocuments(this, inputs);
+    if (!this.db.inTransaction) this.index.mergeDue();
+    return results;
   }
 
   /** Deletes a document and everything derived from it, atomically. */
@@ -273,7 +167,10 @@ export class KnowledgeStore {
     return this.db.transaction(() => {
       const row = this.stmt("SELECT rowid FROM documents WHERE doc_id = ?").get(docId) as { rowid: number } | undefined;
       if (!row) return false;
-      this.deleteChunks(row.rowid);
+      const removed: { rowid: number; terms: ChunkTerms }[] = [];
+      deleteChunks(this, new ChunkAnalyzer(), row.rowid, removed);
+      this.index.removeChunks(removed);
+      this.index.bumpGeneration();
       this.stmt("DELETE FROM documents WHERE rowid = ?").run(row.rowid);
       return true;
     })();
@@ -305,7 +202,7 @@ export class KnowledgeStore {
   /** Chunk count and document frequencies: what idf needs. */
   termStats(terms: Iterable<string>): { chunks: number; df: Map<string, { termId: number; df: number }> } {
     const { chunks } = this.stmt("SELECT chunks FROM stats WHERE id = 1").get() as { chunks: number };
-    const get = this.stmt("SELECT term_id, df FROM terms WHERE term = ?");
+    const get = this.stmt("SELECT term_id, df FROM terms WHERE term = ? AND df > 0");
     const df = new Map<string, { termId: number; df: number }>();
     for (const t of terms) {
       const r = get.get(t) as { term_id: number; df: number } | undefined;
@@ -315,56 +212,13 @@ export class KnowledgeStore {
   }
 
   /**
-   * BM25F ranking over chunks the caller may read. Field-weighted, length-normalised term
-   * frequencies are summed per chunk, saturated by k1 and weighted by idf; access and filters are
-   * conditions of the same query, so an excluded chunk is never ranked or returned.
+   * BM25F ranking over chunks the caller may read (see index/lexical-index.ts): field-weighted,
+   * length-normalised term frequencies summed per chunk, saturated by k1 and weighted by idf; access
+   * and filters are checked inside the scoring loop, so an excluded chunk is never ranked or returned.
    */
   lexicalSearch(queryTerms: string[], opts: { k: number; access: Access; filter?: SearchFilter; params: Bm25Params }): SearchHit[] {
-    const qtf = new Map<string, number>();
-    for (const t of queryTerms) qtf.set(t, (qtf.get(t) ?? 0) + 1);
-    const stats = this.termStats(qtf.keys());
-    if (stats.chunks === 0 || stats.df.size === 0) return [];
-    const weights = [...stats.df.entries()].map(([term, { termId, df }]) => [termId, idf(df, stats.chunks) * (qtf.get(term) ?? 1)]);
-    const sums = this.stmt("SELECT sum_len_body, sum_len_title FROM stats WHERE id = 1").get() as { sum_len_body: number; sum_len_title: number };
-    const avgBody = Math.max(sums.sum_len_body / stats.chunks, 1e-9);
-    const avgTitle = Math.max(sums.sum_len_title / stats.chunks, 1e-9);
-    const where = readableClause(opts.access, opts.filter);
-    const params: Record<string, string | number> = {
-      q: JSON.stringify(weights),
-      k1: opts.params.k1,
-      b: opts.params.b,
-      bt: opts.params.bTitle,
-      wb: opts.params.weightBody,
-      wt: opts.params.weightTitle,
-      avgb: avgBody,
-      avgt: avgTitle,
-      k: opts.k,
-      ...where.params,
-    };
-    const rows = this.db
-      .prepare(
-        `WITH q AS (SELECT value ->> 0 AS term_id, value ->> 1 AS w FROM json_each(@q)),
-         f AS (
-           SELECT p.chunk_rowid AS chunk_rowid, q.w AS w,
-                  @wb * p.tf_body / (1.0 - @b + @b * c.len_body * 1.0 / @avgb) + @wt * p.tf_title / (1.0 - @bt + @bt * c.len_title * 1.0 / @avgt) AS tf
-           FROM q JOIN postings p ON p.term_id = q.term_id JOIN chunks c ON c.rowid = p.chunk_rowid
-         ),
-         s AS (SELECT chunk_rowid, SUM(w * tf * (@k1 + 1.0) / (tf + @k1)) AS score FROM f GROUP BY chunk_rowid),
-         -- Rank and cut to k on narrow rows (access and filters included), then read text for k rows
-         -- only: sorting full rows with their text was most of the query's time.
-         top AS MATERIALIZED (
-           SELECT s.chunk_rowid, s.score, c.chunk_id
-           FROM s JOIN chunks c ON c.rowid = s.chunk_rowid JOIN documents d ON d.rowid = c.doc_rowid
-           WHERE ${where.sql}
-           ORDER BY s.score DESC, c.chunk_id
-           LIMIT @k
-         )
-         SELECT top.score, d.doc_id, d.source, d.title, c.chunk_id, c.heading_path, c.page, c.start, c."end", c.text
-         FROM top JOIN chunks c ON c.rowid = top.chunk_rowid JOIN documents d ON d.rowid = c.doc_rowid
-         ORDER BY top.score DESC, top.chunk_id`,
-      )
-      .all(params) as HitRow[];
-    return rows.map((r, i) => toHit(r, i + 1, r.score));
+    const ranked = this.index.search(queryTerms, opts);
+    return this.hitsByRowid(ranked, opts.access, opts.filter);
   }
 
   // ---- Dense vectors (schema 2): one vector per chunk and embedding model id. ----
