@@ -20,7 +20,7 @@ import { collectSources } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
 import type { OpenOptions } from "./store/schema.js";
-import { KnowledgeStore, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
+import { KnowledgeStore, type DocumentInput, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
 import type { Acl, DocumentRecord, ExtractedDocument, SearchFilter, SearchHit } from "./types.js";
 import type { EmbeddingModel } from "../model/types.js";
 
@@ -161,8 +161,13 @@ export class KnowledgeBase {
 
   /** Stores a document that is already extracted (used for datasets and uploads). */
   writeExtracted(src: DocumentSource, o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions> } = {}): WriteStatus {
+    return this.store.writeDocument(this.documentInput(src, o)).status;
+  }
+
+  /** What the store writes for an extracted document: identity, metadata and chunks. */
+  private documentInput(src: DocumentSource, o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions> }): DocumentInput {
     const doc = src.document;
-    return this.store.writeDocument({
+    return {
       docId: stableId("doc", src.source),
       source: src.source,
       title: doc.title?.trim() || basename(src.source),
@@ -173,7 +178,7 @@ export class KnowledgeBase {
       acl: o.acl ?? { users: [], groups: [] },
       tags: o.tags ?? [],
       chunks: chunkDocument(doc, o.chunking),
-    }).status;
+    };
   }
 
   /** Stores many extracted documents, a batch per transaction: bulk loads of datasets. */
@@ -185,12 +190,9 @@ export class KnowledgeBase {
     const batchSize = o.batch ?? 500;
     let batch: DocumentSource[] = [];
     let done = 0;
-    const flush = this.store.db.transaction((docs: DocumentSource[]) => {
-      for (const d of docs) report[this.writeExtracted(d, o)]++;
-    });
     const drain = (): void => {
       throwIfAborted(o.signal);
-      flush(batch);
+      for (const r of this.store.writeDocuments(batch.map((d) => this.documentInput(d, o)))) report[r.status]++;
       done += batch.length;
       batch = [];
       o.onProgress?.({ phase: "index", done, ...(o.total !== undefined ? { total: o.total } : {}) });

@@ -7,7 +7,13 @@ import { termFrequencies } from "../analyzer.js";
 import { idf, type Bm25Params } from "../bm25.js";
 import { decodeVector, dimensionMismatch, encodeVector } from "../dense/vectors.js";
 import { accessClause, type Access } from "./access.js";
+import type { DenseQueryOptions, IntegrityReport, KnowledgeStoreBackend } from "./backend.js";
+import { ConversationStore } from "./conversation-store.js";
+import { DenseVectorSearch } from "./dense-vector-search.js";
+import { checkIntegrity } from "./integrity.js";
+import { ReadableDocuments } from "./readable-documents.js";
 import { openDatabase, type OpenOptions } from "./schema.js";
+import { TraceStore } from "./trace-store.js";
 
 export interface DocumentInput {
   docId: string;
@@ -122,10 +128,20 @@ export interface EmbeddingModelInfo {
 
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join("\0") === [...b].sort().join("\0");
 
-export class KnowledgeStore {
+export class KnowledgeStore implements KnowledgeStoreBackend {
   private readonly statements = new Map<string, Database.Statement>();
+  readonly readable: ReadableDocuments;
+  readonly conversations: ConversationStore;
+  readonly traces: TraceStore;
+  private readonly dense: DenseVectorSearch;
 
-  private constructor(readonly db: Database.Database) {}
+  /** `db` is for code inside src/knowledge/store and tests; everything else uses the typed operations. */
+  private constructor(readonly db: Database.Database) {
+    this.readable = new ReadableDocuments(db);
+    this.conversations = new ConversationStore(db);
+    this.traces = new TraceStore(db);
+    this.dense = new DenseVectorSearch(db, this);
+  }
 
   /** A prepared statement, compiled once per store: ingest runs the same few per chunk. */
   private stmt(sql: string): Database.Statement {
@@ -142,7 +158,17 @@ export class KnowledgeStore {
   }
 
   close(): void {
+    this.dense.close();
     this.db.close();
+  }
+
+  integrityCheck(): IntegrityReport {
+    return checkIntegrity(this.db);
+  }
+
+  /** Top-k by cosine among readable chunks; exact or approximate (see dense-vector-search.ts). */
+  denseSearch(modelId: string, query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
+    return this.dense.search(modelId, query, opts);
   }
 
   findBySource(source: string): StoredDocumentInfo | undefined {
@@ -208,6 +234,11 @@ export class KnowledgeStore {
       for (const t of input.tags) putTag.run(rowid, t);
       return { status: existing ? ("updated" as const) : ("added" as const), version };
     })();
+  }
+
+  /** Many documents in one transaction (bulk loads): all stored, or none. */
+  writeDocuments(inputs: DocumentInput[]): { status: WriteStatus; version: number }[] {
+    return this.db.transaction(() => inputs.map((i) => this.writeDocument(i)))();
   }
 
   private insertChunks(docRowid: number, docId: string, version: number, title: string, chunks: ChunkDraft[]): void {
