@@ -1,20 +1,126 @@
-// Dense search in the SQLite backend: the exact scan (decision 0004) over the vectors the caller
-// may read, streamed with access and filters in the same query.
+// Dense search in the SQLite backend (decisions 0004 and 0009). Two paths over one model's vectors:
+// the exact scan, and an HNSW index kept as a cache beside the store and caught up from the vector
+// change log before each search. Access and filters are applied inside the search: the caller's
+// readable documents become a bitmap, and then either (few readable vectors) only those vectors are
+// scanned exactly, or the index is searched ever deeper until k readable chunks are found, falling
+// back to the exact scan of the readable set, so a caller who may read 1% still gets k results.
 import type Database from "better-sqlite3";
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import type { ProgressListener } from "../../core/events.js";
+import { AnnIndex, DEFAULT_ANN_PARAMS, type AnnParams } from "../dense/ann-index.js";
 import { TopK } from "../dense/top-k.js";
-import { dot } from "../dense/vectors.js";
-import type { SearchHit } from "../types.js";
+import { decodeVector, dimensionMismatch, dot } from "../dense/vectors.js";
+import type { SearchFilter, SearchHit } from "../types.js";
+import { isOwner, type Access } from "./access.js";
 import type { DenseQueryOptions } from "./backend.js";
-import type { KnowledgeStore } from "./sqlite-store.js";
+import { DenseChangeLog } from "./dense-change-log.js";
+import { readableClause, type KnowledgeStore } from "./sqlite-store.js";
+
+export interface DenseTuning {
+  /** "auto" uses the index from this many vectors on (below it the exact scan is as fast). */
+  annMinVectors: number;
+  /** "auto" scans exactly when the caller may read at most this many vectors. */
+  exactReadableMax: number;
+  /** HNSW parameters for indexes built from now on. */
+  params: AnnParams;
+  /** Progress of index builds (an on-demand build during a search has no other listener). */
+  onProgress?: ProgressListener;
+  /** Keep index files beside the store (default true for a store on disk). */
+  persist: boolean;
+}
+
+export const DEFAULT_DENSE_TUNING: DenseTuning = { annMinVectors: 20_000, exactReadableMax: 20_000, params: DEFAULT_ANN_PARAMS, persist: true };
+
+/** Changes replayed into a live index before a full rebuild is cheaper. */
+const MAX_REPLAY = (size: number): number => Math.max(2_000, Math.floor(size / 10));
+const BUILD_BATCH = 4_096;
+
+interface ModelIndex {
+  modelId: string;
+  ann: AnnIndex;
+  /** Change-log position the index reflects, and the one its saved file reflects. */
+  seq: number;
+  savedSeq: number;
+  /** Chunks replayed since the file was saved: many of them make close() save again. */
+  replayed: number;
+  /** chunk rowid → document rowid (0: not in the index), and vectors per document rowid. */
+  docOf: Int32Array;
+  docVectors: Int32Array;
+}
+
+interface Readable {
+  /** Readable documents that have vectors, and how many vectors they hold together. */
+  docs: number[];
+  bitmap: Uint8Array;
+  vectors: number;
+}
+
+const grow = (a: Int32Array, index: number): Int32Array => {
+  if (index < a.length) return a;
+  const b = new Int32Array(Math.max(index + 1, a.length * 2));
+  b.set(a);
+  return b;
+};
 
 export class DenseVectorSearch {
+  private readonly log: DenseChangeLog;
+  private readonly indexes = new Map<string, ModelIndex>();
+  private readonly readableCache = new Map<string, { token: string; readable: Readable }>();
+  private readonly prunable = new Map<string, number>();
+  tuning: DenseTuning = DEFAULT_DENSE_TUNING;
+
   constructor(
     private readonly db: Database.Database,
     private readonly store: KnowledgeStore,
-  ) {}
+  ) {
+    this.log = new DenseChangeLog(db);
+    if (!db.readonly) this.log.ensure();
+  }
 
   search(modelId: string, query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
-    return this.exact(modelId, query, opts);
+    const model = this.store.embeddingModel(modelId);
+    if (!model || model.vectors === 0) return [];
+    if (query.length !== model.dimensions) throw dimensionMismatch(modelId, model.dimensions, query.length);
+    const method = opts.method ?? "auto";
+    if (method === "exact" || (method === "auto" && model.vectors < this.tuning.annMinVectors)) return this.exact(modelId, query, opts);
+    // One read transaction: catching up, ranking and fetching the winners see one snapshot.
+    const hits = this.db.transaction(() => {
+      const idx = this.index(modelId, model.dimensions);
+      if (!idx) return this.exact(modelId, query, opts);
+      const restricted = !isOwner(opts.access) || (opts.filter?.tags?.length ?? 0) > 0 || !!opts.filter?.sourcePrefix;
+      if (!restricted) return this.hits(idx.ann.search(query, opts.k).map((m) => ({ rowid: m.key, score: m.score })), opts);
+      const readable = this.readable(idx, opts.access, opts.filter);
+      if (readable.vectors === 0) return [];
+      if (method === "auto" && readable.vectors <= this.tuning.exactReadableMax) return this.exactOver(modelId, readable.docs, query, opts);
+      const found = this.annFiltered(idx, readable, query, opts.k);
+      if (found.length >= Math.min(opts.k, readable.vectors)) return this.hits(found, opts);
+      return this.exactOver(modelId, readable.docs, query, opts);
+    })();
+    if (this.prunable.size > 0) this.prune();
+    return hits;
+  }
+
+  /**
+   * Oversampled index search: asks for enough neighbours that k readable ones are expected among
+   * them (k / readable fraction, doubled), and asks four times deeper until it has k or has seen
+   * the whole index. The caller falls back to the exact scan of the readable set if still short.
+   */
+  private annFiltered(idx: ModelIndex, readable: Readable, query: Float32Array, k: number): { rowid: number; score: number }[] {
+    const size = idx.ann.size();
+    let depth = Math.min(size, Math.ceil((k * size) / readable.vectors) * 2 + 16);
+    for (;;) {
+      const out: { rowid: number; score: number }[] = [];
+      for (const m of idx.ann.search(query, depth)) {
+        const doc = m.key < idx.docOf.length ? idx.docOf[m.key]! : 0;
+        if (doc > 0 && doc < readable.bitmap.length && readable.bitmap[doc] === 1) {
+          out.push({ rowid: m.key, score: m.score });
+          if (out.length === k) return out;
+        }
+      }
+      if (depth >= size) return out;
+      depth = Math.min(size, depth * 4);
+    }
   }
 
   /** Every readable vector scored; one read transaction, so the scan and the fetch see one snapshot. */
@@ -29,5 +135,209 @@ export class DenseVectorSearch {
     })();
   }
 
-  close(): void {}
+  /** The exact scan of the vectors of some documents only (the readable ones), by the chunks-by-document index. */
+  private exactOver(modelId: string, docs: number[], query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
+    const rows = this.db
+      .prepare(
+        `SELECT v.chunk_rowid AS rowid, c.chunk_id AS chunk_id, v.vector AS vector
+           FROM chunks c JOIN chunk_vectors v ON v.chunk_rowid = c.rowid AND v.model_id = @model
+          WHERE c.doc_rowid IN (SELECT value FROM json_each(@docs))`,
+      )
+      .iterate({ model: modelId, docs: JSON.stringify(docs) }) as IterableIterator<{ rowid: number; chunk_id: string; vector: Buffer }>;
+    const top = new TopK<number>(opts.k);
+    for (const r of rows) {
+      const score = dot(query, decodeVector(r.vector));
+      if (top.admits(score)) top.push({ score, key: r.chunk_id, item: r.rowid });
+    }
+    return this.hits(top.sorted().map((e) => ({ rowid: e.item, score: e.score })), opts);
+  }
+
+  private hits(ranked: { rowid: number; score: number }[], opts: { access: Access; filter?: SearchFilter }): SearchHit[] {
+    return this.store.hitsByRowid(ranked, opts.access, opts.filter);
+  }
+
+  /** Readable documents as a bitmap, cached until the database changes (any connection). */
+  private readable(idx: ModelIndex, access: Access, filter: SearchFilter | undefined): Readable {
+    const key = `${idx.modelId}\0${JSON.stringify([access, filter ?? null])}`;
+    const token = `${String(this.db.pragma("data_version", { simple: true }))}:${(this.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n}:${idx.seq}`;
+    const hit = this.readableCache.get(key);
+    if (hit && hit.token === token) return hit.readable;
+    const where = readableClause(access, filter);
+    const bitmap = new Uint8Array(idx.docVectors.length);
+    const docs: number[] = [];
+    let vectors = 0;
+    for (const r of this.db.prepare(`SELECT d.rowid AS rowid FROM documents d WHERE ${where.sql}`).iterate(where.params) as IterableIterator<{ rowid: number }>) {
+      const n = r.rowid < idx.docVectors.length ? idx.docVectors[r.rowid]! : 0;
+      if (n === 0) continue;
+      bitmap[r.rowid] = 1;
+      docs.push(r.rowid);
+      vectors += n;
+    }
+    const readable = { docs, bitmap, vectors };
+    if (this.readableCache.size >= 64) this.readableCache.delete(this.readableCache.keys().next().value!);
+    this.readableCache.set(key, { token, readable });
+    return readable;
+  }
+
+  private filePath(modelId: string): string | undefined {
+    const name = this.db.name;
+    if (!this.tuning.persist || this.db.memory || name === "" || name === ":memory:") return undefined;
+    return join(dirname(name), `dense-${createHash("sha256").update(modelId).digest("hex").slice(0, 16)}.usearch`);
+  }
+
+  /**
+   * The model's index, caught up with the store: loaded from its file, or rebuilt when the file is
+   * missing, stale beyond the log, or damaged; then the logged changes since are replayed.
+   * Undefined on a read-only store that has no change log (the caller scans exactly).
+   */
+  private index(modelId: string, dimensions: number, onProgress = this.tuning.onProgress): ModelIndex | undefined {
+    if (!this.log.ensure()) return undefined;
+    let idx = this.indexes.get(modelId);
+    if (idx && (idx.ann.dimensions !== dimensions || idx.seq < this.log.floor(modelId))) idx = undefined;
+    if (!idx) {
+      idx = this.loadSaved(modelId, dimensions) ?? this.build(modelId, dimensions, onProgress);
+      this.indexes.set(modelId, idx);
+    }
+    const head = this.log.head(modelId);
+    if (head > idx.seq) {
+      const touched = this.log.touchedSince(modelId, idx.seq, MAX_REPLAY(idx.ann.size()));
+      if (touched.rowids.length > MAX_REPLAY(idx.ann.size())) {
+        idx = this.build(modelId, dimensions, onProgress);
+        this.indexes.set(modelId, idx);
+      } else {
+        this.replay(idx, touched.rowids);
+        idx.replayed += touched.rowids.length;
+        idx.seq = touched.head;
+      }
+    }
+    return idx;
+  }
+
+  private loadSaved(modelId: string, dimensions: number): ModelIndex | undefined {
+    const path = this.filePath(modelId);
+    if (!path) return undefined;
+    const loaded = AnnIndex.load(path, { modelId, dimensions });
+    if ("problem" in loaded) {
+      if (loaded.problem !== "no saved index") this.tuning.onProgress?.({ phase: "dense-index", done: 0, item: `rebuilding the index of ${modelId}: ${loaded.problem}` });
+      return undefined;
+    }
+    if (loaded.meta.seq < this.log.floor(modelId)) return undefined;
+    const idx: ModelIndex = { modelId, ann: loaded.index, seq: loaded.meta.seq, savedSeq: loaded.meta.seq, replayed: 0, docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
+    // The document of each indexed chunk comes from SQLite; chunks gone since are replayed next.
+    for (const r of this.db.prepare("SELECT v.chunk_rowid AS c, c.doc_rowid AS d FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ?").iterate(modelId) as IterableIterator<{ c: number; d: number }>) {
+      this.place(idx, r.c, r.d);
+    }
+    return idx;
+  }
+
+  private place(idx: ModelIndex, chunk: number, doc: number): void {
+    idx.docOf = grow(idx.docOf, chunk);
+    idx.docVectors = grow(idx.docVectors, doc);
+    idx.docOf[chunk] = doc;
+    idx.docVectors[doc]!++;
+  }
+
+  private unplace(idx: ModelIndex, chunk: number): void {
+    const doc = chunk < idx.docOf.length ? idx.docOf[chunk]! : 0;
+    if (doc === 0) return;
+    idx.docOf[chunk] = 0;
+    idx.docVectors[doc]!--;
+  }
+
+  /** Applies the current state of some chunks' vectors: removed, replaced or added. */
+  private replay(idx: ModelIndex, rowids: number[]): void {
+    const get = this.db.prepare("SELECT v.vector AS vector, c.doc_rowid AS doc FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ? AND v.chunk_rowid = ?");
+    for (const rowid of rowids) {
+      idx.ann.remove(rowid);
+      this.unplace(idx, rowid);
+      const r = get.get(idx.modelId, rowid) as { vector: Buffer; doc: number } | undefined;
+      if (!r) continue;
+      idx.ann.add([rowid], decodeVector(r.vector));
+      this.place(idx, rowid, r.doc);
+    }
+  }
+
+  /** Builds the model's index from every stored vector, with progress, and saves it beside the store. */
+  build(modelId: string, dimensions: number, onProgress: ProgressListener | undefined = this.tuning.onProgress): ModelIndex {
+    return this.db.transaction(() => {
+      const seq = this.log.head(modelId);
+      const total = (this.db.prepare("SELECT count(*) AS n FROM chunk_vectors WHERE model_id = ?").get(modelId) as { n: number }).n;
+      const ann = AnnIndex.create(dimensions, this.tuning.params);
+      const idx: ModelIndex = { modelId, ann, seq, savedSeq: -1, replayed: 0, docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
+      const keys: number[] = [];
+      const matrix = new Float32Array(BUILD_BATCH * dimensions);
+      const flush = (): void => {
+        ann.add(keys, matrix.subarray(0, keys.length * dimensions));
+        keys.length = 0;
+        onProgress?.({ phase: "dense-index", done: ann.size(), total });
+      };
+      onProgress?.({ phase: "dense-index", done: 0, total });
+      const rows = this.db
+        .prepare("SELECT v.chunk_rowid AS c, c.doc_rowid AS d, v.vector AS vector FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ?")
+        .iterate(modelId) as IterableIterator<{ c: number; d: number; vector: Buffer }>;
+      for (const r of rows) {
+        const v = decodeVector(r.vector);
+        if (v.length !== dimensions) throw dimensionMismatch(modelId, dimensions, v.length);
+        matrix.set(v, keys.length * dimensions);
+        keys.push(r.c);
+        this.place(idx, r.c, r.d);
+        if (keys.length === BUILD_BATCH) flush();
+      }
+      if (keys.length > 0) flush();
+      this.save(idx);
+      return idx;
+    })();
+  }
+
+  /**
+   * Writes the index file when persistence is on. The log entries the file covers are pruned later,
+   * outside the read transaction a search runs in (a write there could fail on a stale snapshot).
+   */
+  private save(idx: ModelIndex): void {
+    const path = this.filePath(idx.modelId);
+    if (!path || this.db.readonly) return;
+    idx.ann.save(path, { modelId: idx.modelId, seq: idx.seq });
+    idx.savedSeq = idx.seq;
+    idx.replayed = 0;
+    this.prunable.set(idx.modelId, idx.seq);
+  }
+
+  private prune(): void {
+    if (this.db.inTransaction) return;
+    for (const [modelId, seq] of this.prunable) {
+      try {
+        this.log.prune(modelId, seq);
+        this.prunable.delete(modelId);
+      } catch {
+        // Busy: the log only grows a little longer; the next search or close retries.
+      }
+    }
+  }
+
+  /** Builds (or catches up) and saves the model's index now, e.g. right after embedding. */
+  prepare(modelId: string, onProgress?: ProgressListener): { vectors: number; indexed: boolean } {
+    const model = this.store.embeddingModel(modelId);
+    if (!model || model.vectors < this.tuning.annMinVectors || !this.log.ensure()) return { vectors: model?.vectors ?? 0, indexed: false };
+    const idx = this.db.transaction(() => this.index(modelId, model.dimensions, onProgress))();
+    if (!idx) return { vectors: model.vectors, indexed: false };
+    if (idx.savedSeq !== idx.seq) this.save(idx);
+    this.prune();
+    return { vectors: idx.ann.size(), indexed: true };
+  }
+
+  /** Saves indexes that replayed many changes since their file, so the next open starts close to current. */
+  close(): void {
+    for (const idx of this.indexes.values()) {
+      if (idx.savedSeq >= 0 && idx.replayed > MAX_REPLAY(idx.ann.size()) / 4) {
+        try {
+          this.save(idx);
+        } catch {
+          // The file is a cache: failing to refresh it only costs a replay at the next open.
+        }
+      }
+    }
+    this.prune();
+    this.indexes.clear();
+    this.readableCache.clear();
+  }
 }

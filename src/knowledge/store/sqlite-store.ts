@@ -133,7 +133,7 @@ export class KnowledgeStore implements KnowledgeStoreBackend {
   readonly readable: ReadableDocuments;
   readonly conversations: ConversationStore;
   readonly traces: TraceStore;
-  private readonly dense: DenseVectorSearch;
+  readonly dense: DenseVectorSearch;
 
   /** `db` is for code inside src/knowledge/store and tests; everything else uses the typed operations. */
   private constructor(readonly db: Database.Database) {
