@@ -30,7 +30,7 @@ export interface DenseTuning {
   persist: boolean;
 }
 
-export const DEFAULT_DENSE_TUNING: DenseTuning = { annMinVectors: 20_000, exactReadableMax: 20_000, params: DEFAULT_ANN_PARAMS, persist: true };
+export const DEFAULT_DENSE_TUNING: DenseTuning = { annMinVectors: 20_000, exactReadableMax: 4_000, params: DEFAULT_ANN_PARAMS, persist: true };
 
 /** Changes replayed into a live index before a full rebuild is cheaper. */
 const MAX_REPLAY = (size: number): number => Math.max(2_000, Math.floor(size / 10));
@@ -44,6 +44,8 @@ interface ModelIndex {
   savedSeq: number;
   /** Chunks replayed since the file was saved: many of them make close() save again. */
   replayed: number;
+  /** The change token when the index was last caught up: unchanged means no need to look at the log. */
+  token: string;
   /** chunk rowid → document rowid (0: not in the index), and vectors per document rowid. */
   docOf: Int32Array;
   docVectors: Int32Array;
@@ -68,6 +70,7 @@ export class DenseVectorSearch {
   private readonly indexes = new Map<string, ModelIndex>();
   private readonly readableCache = new Map<string, { token: string; readable: Readable }>();
   private readonly prunable = new Map<string, number>();
+  private readonly counts = new Map<string, { token: string; n: number }>();
   tuning: DenseTuning = DEFAULT_DENSE_TUNING;
 
   constructor(
@@ -79,11 +82,11 @@ export class DenseVectorSearch {
   }
 
   search(modelId: string, query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
-    const model = this.store.embeddingModel(modelId);
-    if (!model || model.vectors === 0) return [];
+    const model = this.db.prepare("SELECT dimensions FROM embedding_models WHERE model_id = ?").get(modelId) as { dimensions: number } | undefined;
+    if (!model) return [];
     if (query.length !== model.dimensions) throw dimensionMismatch(modelId, model.dimensions, query.length);
     const method = opts.method ?? "auto";
-    if (method === "exact" || (method === "auto" && model.vectors < this.tuning.annMinVectors)) return this.exact(modelId, query, opts);
+    if (method === "exact" || (method === "auto" && this.vectorCount(modelId) < this.tuning.annMinVectors)) return this.exact(modelId, query, opts);
     // One read transaction: catching up, ranking and fetching the winners see one snapshot.
     const hits = this.db.transaction(() => {
       const idx = this.index(modelId, model.dimensions);
@@ -99,6 +102,23 @@ export class DenseVectorSearch {
     })();
     if (this.prunable.size > 0) this.prune();
     return hits;
+  }
+
+  /** Vectors of the model: the live index's size, else a count cached until the database changes. */
+  private vectorCount(modelId: string): number {
+    const live = this.indexes.get(modelId);
+    const token = this.changeToken();
+    if (live && live.token === token) return live.ann.size();
+    const cached = this.counts.get(modelId);
+    if (cached && cached.token === token) return cached.n;
+    const { n } = this.db.prepare("SELECT count(*) AS n FROM chunk_vectors WHERE model_id = ?").get(modelId) as { n: number };
+    this.counts.set(modelId, { token, n });
+    return n;
+  }
+
+  /** Changes whenever any connection commits (data_version) or this one writes (total_changes). */
+  private changeToken(): string {
+    return `${String(this.db.pragma("data_version", { simple: true }))}:${(this.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n}`;
   }
 
   /**
@@ -159,7 +179,7 @@ export class DenseVectorSearch {
   /** Readable documents as a bitmap, cached until the database changes (any connection). */
   private readable(idx: ModelIndex, access: Access, filter: SearchFilter | undefined): Readable {
     const key = `${idx.modelId}\0${JSON.stringify([access, filter ?? null])}`;
-    const token = `${String(this.db.pragma("data_version", { simple: true }))}:${(this.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n}:${idx.seq}`;
+    const token = `${this.changeToken()}:${idx.seq}`;
     const hit = this.readableCache.get(key);
     if (hit && hit.token === token) return hit.readable;
     const where = readableClause(access, filter);
@@ -198,6 +218,8 @@ export class DenseVectorSearch {
       idx = this.loadSaved(modelId, dimensions) ?? this.build(modelId, dimensions, onProgress);
       this.indexes.set(modelId, idx);
     }
+    const token = this.changeToken();
+    if (idx.token === token) return idx;
     const head = this.log.head(modelId);
     if (head > idx.seq) {
       const touched = this.log.touchedSince(modelId, idx.seq, MAX_REPLAY(idx.ann.size()));
@@ -210,6 +232,7 @@ export class DenseVectorSearch {
         idx.seq = touched.head;
       }
     }
+    idx.token = token;
     return idx;
   }
 
@@ -222,7 +245,7 @@ export class DenseVectorSearch {
       return undefined;
     }
     if (loaded.meta.seq < this.log.floor(modelId)) return undefined;
-    const idx: ModelIndex = { modelId, ann: loaded.index, seq: loaded.meta.seq, savedSeq: loaded.meta.seq, replayed: 0, docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
+    const idx: ModelIndex = { modelId, ann: loaded.index, seq: loaded.meta.seq, savedSeq: loaded.meta.seq, replayed: 0, token: "", docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
     // The document of each indexed chunk comes from SQLite; chunks gone since are replayed next.
     for (const r of this.db.prepare("SELECT v.chunk_rowid AS c, c.doc_rowid AS d FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ?").iterate(modelId) as IterableIterator<{ c: number; d: number }>) {
       this.place(idx, r.c, r.d);
@@ -263,7 +286,7 @@ export class DenseVectorSearch {
       const seq = this.log.head(modelId);
       const total = (this.db.prepare("SELECT count(*) AS n FROM chunk_vectors WHERE model_id = ?").get(modelId) as { n: number }).n;
       const ann = AnnIndex.create(dimensions, this.tuning.params);
-      const idx: ModelIndex = { modelId, ann, seq, savedSeq: -1, replayed: 0, docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
+      const idx: ModelIndex = { modelId, ann, seq, savedSeq: -1, replayed: 0, token: "", docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
       const keys: number[] = [];
       const matrix = new Float32Array(BUILD_BATCH * dimensions);
       const flush = (): void => {
