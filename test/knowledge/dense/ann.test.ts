@@ -12,7 +12,9 @@ import { OWNER } from "../../../src/knowledge/store/access.js";
 import { KnowledgeStore } from "../../../src/knowledge/store/sqlite-store.js";
 import type { Principal } from "../../../src/knowledge/types.js";
 import { tempDir } from "../../helpers/paths.js";
+import { HashEmbedder } from "../../helpers/hash-embedder.js";
 import { docInput } from "../store/conformance.js";
+import { buildCorpus } from "./fixture.js";
 
 const DIMS = 24;
 const dirs: string[] = [];
@@ -154,5 +156,32 @@ describe("approximate dense index", () => {
     assert.equal(hits.length, 3);
     assert.ok(hits.every((h) => Number(h.source.slice(4)) % 8 === 5));
     s.close();
+  });
+});
+
+describe("dense and hybrid search through the knowledge base with the index", () => {
+  it("ranks the same through the index as through the exact scan, with access and tags applied", async () => {
+    const { kb, dir } = buildCorpus(300, 20, 11);
+    dirs.push(dir);
+    const model = new HashEmbedder();
+    tune(kb.store);
+    await kb.embed(model, { batch: 100 });
+    assert.equal(indexFiles(join(dir, "..")).length, 1, "embed built the index");
+    const research: Principal = { user: "r", groups: ["research"] };
+    for (const [query, access, filter] of [
+      ["sonar survey of the wreck", research, undefined],
+      ["sonar survey of the wreck", {}, undefined],
+      ["harbour museum lantern", OWNER, { tags: ["even"] }],
+    ] as const) {
+      for (const mode of ["dense", "hybrid"] as const) {
+        const viaIndex = await kb.search(query, { k: 8, access, filter, mode, embedder: model, denseMethod: "ann" });
+        const exact = await kb.search(query, { k: 8, access, filter, mode, embedder: model, denseMethod: "exact" });
+        assert.deepEqual(viaIndex.map((h) => h.chunkId), exact.map((h) => h.chunkId), `${mode} ${query}`);
+        assert.equal(viaIndex.length, 8);
+        if (!("owner" in access) && !access.groups) assert.ok(viaIndex.every((h) => !h.source.startsWith("mem:research/")));
+        if (filter) assert.ok(viaIndex.every((h) => Number(h.source.split("/")[1]) % 2 === 0));
+      }
+    }
+    kb.close();
   });
 });
