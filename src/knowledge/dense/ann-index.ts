@@ -81,7 +81,7 @@ export class AnnIndex {
    * The index saved at `path`, if its sidecar matches what the caller expects and its bytes match
    * the sidecar; otherwise why not (the caller rebuilds). Never hands a damaged file to usearch.
    */
-  static load(path: string, expect: { modelId: string; dimensions: number }): { index: AnnIndex; meta: AnnMeta } | { problem: string } {
+  static load(path: string, expect: { modelId: string; dimensions: number; expansionSearch?: number }): { index: AnnIndex; meta: AnnMeta } | { problem: string } {
     const metaPath = `${path}.json`;
     if (!existsSync(path) || !existsSync(metaPath)) return { problem: "no saved index" };
     let meta: AnnMeta;
@@ -96,7 +96,8 @@ export class AnnIndex {
     const size = statSync(path).size;
     if (size !== meta.bytes) return { problem: `the index file has ${size} bytes, its sidecar says ${meta.bytes} (truncated or replaced)` };
     if (fileCrc32(path) !== meta.crc32) return { problem: "the index file's checksum does not match its sidecar (damaged)" };
-    const ann = AnnIndex.create(meta.dimensions, meta.params);
+    // The search beam is a query-time choice: today's setting, not the one saved with the graph.
+    const ann = AnnIndex.create(meta.dimensions, { ...meta.params, expansionSearch: expect.expansionSearch ?? meta.params.expansionSearch });
     try {
       ann.index.load(path);
     } catch (e) {

@@ -159,9 +159,11 @@ export class DenseVectorSearch {
   private exactOver(modelId: string, docs: number[], query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
     const rows = this.db
       .prepare(
-        `SELECT v.chunk_rowid AS rowid, c.chunk_id AS chunk_id, v.vector AS vector
-           FROM chunks c JOIN chunk_vectors v ON v.chunk_rowid = c.rowid AND v.model_id = @model
-          WHERE c.doc_rowid IN (SELECT value FROM json_each(@docs))`,
+        // CROSS JOIN fixes the order: documents, then their chunks by index, then each vector by
+        // key. Left to itself the planner scans every vector of the model (measured plan).
+        `SELECT c.rowid AS rowid, c.chunk_id AS chunk_id, v.vector AS vector
+           FROM json_each(@docs) j CROSS JOIN chunks c ON c.doc_rowid = j.value
+           CROSS JOIN chunk_vectors v ON v.model_id = @model AND v.chunk_rowid = c.rowid`,
       )
       .iterate({ model: modelId, docs: JSON.stringify(docs) }) as IterableIterator<{ rowid: number; chunk_id: string; vector: Buffer }>;
     const top = new TopK<number>(opts.k);
@@ -239,7 +241,7 @@ export class DenseVectorSearch {
   private loadSaved(modelId: string, dimensions: number): ModelIndex | undefined {
     const path = this.filePath(modelId);
     if (!path) return undefined;
-    const loaded = AnnIndex.load(path, { modelId, dimensions });
+    const loaded = AnnIndex.load(path, { modelId, dimensions, expansionSearch: this.tuning.params.expansionSearch });
     if ("problem" in loaded) {
       if (loaded.problem !== "no saved index") this.tuning.onProgress?.({ phase: "dense-index", done: 0, item: `rebuilding the index of ${modelId}: ${loaded.problem}` });
       return undefined;
