@@ -11,7 +11,7 @@ import { DEFAULT_ANN_PARAMS } from "../../../src/knowledge/dense/ann-index.js";
 import { normalize } from "../../../src/knowledge/dense/vectors.js";
 import { OWNER } from "../../../src/knowledge/store/access.js";
 import { KnowledgeStore } from "../../../src/knowledge/store/sqlite-store.js";
-import type { Principal } from "../../../src/knowledge/types.js";
+import type { Principal, SearchFilter } from "../../../src/knowledge/types.js";
 import { tempDir } from "../../helpers/paths.js";
 import { HashEmbedder } from "../../helpers/hash-embedder.js";
 import { docInput } from "../store/conformance.js";
@@ -174,11 +174,12 @@ describe("dense and hybrid search through the knowledge base with the index", ()
     await kb.embed(model, { batch: 100 });
     assert.equal(indexFiles(join(dir, "..")).length, 1, "embed built the index");
     const research: Principal = { user: "r", groups: ["research"] };
-    for (const [query, access, filter] of [
+    const cases: [string, Principal | typeof OWNER, SearchFilter | undefined][] = [
       ["sonar survey of the wreck", research, undefined],
       ["sonar survey of the wreck", {}, undefined],
       ["harbour museum lantern", OWNER, { tags: ["even"] }],
-    ] as const) {
+    ];
+    for (const [query, access, filter] of cases) {
       for (const mode of ["dense", "hybrid"] as const) {
         const viaIndex = await kb.search(query, { k: 8, access, filter, mode, embedder: model, denseMethod: "ann" });
         const exact = await kb.search(query, { k: 8, access, filter, mode, embedder: model, denseMethod: "exact" });
