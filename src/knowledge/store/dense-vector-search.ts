@@ -11,6 +11,7 @@ import type { ProgressListener } from "../../core/events.js";
 import { AnnIndex, DEFAULT_ANN_PARAMS, type AnnParams } from "../dense/ann-index.js";
 import { TopK } from "../dense/top-k.js";
 import { decodeVector, dimensionMismatch, dot } from "../dense/vectors.js";
+import { VectorSlab } from "../dense/vector-slab.js";
 import type { SearchFilter, SearchHit } from "../types.js";
 import { isOwner, type Access } from "./access.js";
 import type { DenseQueryOptions } from "./backend.js";
@@ -20,8 +21,8 @@ import { readableClause, type KnowledgeStore } from "./sqlite-store.js";
 export interface DenseTuning {
   /** "auto" uses the index from this many vectors on (below it the exact scan is as fast). */
   annMinVectors: number;
-  /** "auto" scans exactly when the caller may read at most this many vectors. */
-  exactReadableMax: number;
+  /** "auto" scans the readable vectors exactly (in memory) when they are at most this share of all. */
+  exactReadableShare: number;
   /** HNSW parameters for indexes built from now on. */
   params: AnnParams;
   /** Progress of index builds (an on-demand build during a search has no other listener). */
@@ -30,7 +31,7 @@ export interface DenseTuning {
   persist: boolean;
 }
 
-export const DEFAULT_DENSE_TUNING: DenseTuning = { annMinVectors: 20_000, exactReadableMax: 4_000, params: DEFAULT_ANN_PARAMS, persist: true };
+export const DEFAULT_DENSE_TUNING: DenseTuning = { annMinVectors: 20_000, exactReadableShare: 0.25, params: DEFAULT_ANN_PARAMS, persist: true };
 
 /** Changes replayed into a live index before a full rebuild is cheaper. */
 const MAX_REPLAY = (size: number): number => Math.max(2_000, Math.floor(size / 10));
@@ -46,24 +47,15 @@ interface ModelIndex {
   replayed: number;
   /** The change token when the index was last caught up: unchanged means no need to look at the log. */
   token: string;
-  /** chunk rowid → document rowid (0: not in the index), and vectors per document rowid. */
-  docOf: Int32Array;
-  docVectors: Int32Array;
+  /** The same vectors in memory with each chunk's document: filtered search scans them exactly. */
+  slab: VectorSlab;
 }
 
 interface Readable {
-  /** Readable documents that have vectors, and how many vectors they hold together. */
-  docs: number[];
+  /** Readable documents (that have vectors) as a bitmap over document rowids, and their vector count. */
   bitmap: Uint8Array;
   vectors: number;
 }
-
-const grow = (a: Int32Array, index: number): Int32Array => {
-  if (index < a.length) return a;
-  const b = new Int32Array(Math.max(index + 1, a.length * 2));
-  b.set(a);
-  return b;
-};
 
 export class DenseVectorSearch {
   private readonly log: DenseChangeLog;
@@ -95,10 +87,10 @@ export class DenseVectorSearch {
       if (!restricted) return this.hits(idx.ann.search(query, opts.k).map((m) => ({ rowid: m.key, score: m.score })), opts);
       const readable = this.readable(idx, opts.access, opts.filter);
       if (readable.vectors === 0) return [];
-      if (method === "auto" && readable.vectors <= this.tuning.exactReadableMax) return this.exactOver(modelId, readable.docs, query, opts);
+      const exact = (): SearchHit[] => this.hits(idx.slab.scan(query, opts.k, readable.bitmap), opts);
+      if (method === "auto" && readable.vectors <= this.tuning.exactReadableShare * idx.slab.size()) return exact();
       const found = this.annFiltered(idx, readable, query, opts.k);
-      if (found.length >= Math.min(opts.k, readable.vectors)) return this.hits(found, opts);
-      return this.exactOver(modelId, readable.docs, query, opts);
+      return found.length >= Math.min(opts.k, readable.vectors) ? this.hits(found, opts) : exact();
     })();
     if (this.prunable.size > 0) this.prune();
     return hits;
@@ -132,7 +124,7 @@ export class DenseVectorSearch {
     for (;;) {
       const out: { rowid: number; score: number }[] = [];
       for (const m of idx.ann.search(query, depth)) {
-        const doc = m.key < idx.docOf.length ? idx.docOf[m.key]! : 0;
+        const doc = idx.slab.docOf(m.key);
         if (doc > 0 && doc < readable.bitmap.length && readable.bitmap[doc] === 1) {
           out.push({ rowid: m.key, score: m.score });
           if (out.length === k) return out;
@@ -155,25 +147,6 @@ export class DenseVectorSearch {
     })();
   }
 
-  /** The exact scan of the vectors of some documents only (the readable ones), by the chunks-by-document index. */
-  private exactOver(modelId: string, docs: number[], query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
-    const rows = this.db
-      .prepare(
-        // CROSS JOIN fixes the order: documents, then their chunks by index, then each vector by
-        // key. Left to itself the planner scans every vector of the model (measured plan).
-        `SELECT c.rowid AS rowid, c.chunk_id AS chunk_id, v.vector AS vector
-           FROM json_each(@docs) j CROSS JOIN chunks c ON c.doc_rowid = j.value
-           CROSS JOIN chunk_vectors v ON v.model_id = @model AND v.chunk_rowid = c.rowid`,
-      )
-      .iterate({ model: modelId, docs: JSON.stringify(docs) }) as IterableIterator<{ rowid: number; chunk_id: string; vector: Buffer }>;
-    const top = new TopK<number>(opts.k);
-    for (const r of rows) {
-      const score = dot(query, decodeVector(r.vector));
-      if (top.admits(score)) top.push({ score, key: r.chunk_id, item: r.rowid });
-    }
-    return this.hits(top.sorted().map((e) => ({ rowid: e.item, score: e.score })), opts);
-  }
-
   private hits(ranked: { rowid: number; score: number }[], opts: { access: Access; filter?: SearchFilter }): SearchHit[] {
     return this.store.hitsByRowid(ranked, opts.access, opts.filter);
   }
@@ -185,17 +158,16 @@ export class DenseVectorSearch {
     const hit = this.readableCache.get(key);
     if (hit && hit.token === token) return hit.readable;
     const where = readableClause(access, filter);
-    const bitmap = new Uint8Array(idx.docVectors.length);
-    const docs: number[] = [];
+    const rowids = (this.db.prepare(`SELECT d.rowid AS rowid FROM documents d WHERE ${where.sql}`).raw().all(where.params) as [number][]).map((r) => r[0]);
+    const bitmap = new Uint8Array(rowids.reduce((m, r) => Math.max(m, r), 0) + 1);
     let vectors = 0;
-    for (const r of this.db.prepare(`SELECT d.rowid AS rowid FROM documents d WHERE ${where.sql}`).iterate(where.params) as IterableIterator<{ rowid: number }>) {
-      const n = r.rowid < idx.docVectors.length ? idx.docVectors[r.rowid]! : 0;
+    for (const r of rowids) {
+      const n = idx.slab.vectorsOf(r);
       if (n === 0) continue;
-      bitmap[r.rowid] = 1;
-      docs.push(r.rowid);
+      bitmap[r] = 1;
       vectors += n;
     }
-    const readable = { docs, bitmap, vectors };
+    const readable = { bitmap, vectors };
     if (this.readableCache.size >= 64) this.readableCache.delete(this.readableCache.keys().next().value!);
     this.readableCache.set(key, { token, readable });
     return readable;
@@ -247,26 +219,17 @@ export class DenseVectorSearch {
       return undefined;
     }
     if (loaded.meta.seq < this.log.floor(modelId)) return undefined;
-    const idx: ModelIndex = { modelId, ann: loaded.index, seq: loaded.meta.seq, savedSeq: loaded.meta.seq, replayed: 0, token: "", docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
-    // The document of each indexed chunk comes from SQLite; chunks gone since are replayed next.
-    for (const r of this.db.prepare("SELECT v.chunk_rowid AS c, c.doc_rowid AS d FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ?").iterate(modelId) as IterableIterator<{ c: number; d: number }>) {
-      this.place(idx, r.c, r.d);
-    }
+    const idx: ModelIndex = { modelId, ann: loaded.index, seq: loaded.meta.seq, savedSeq: loaded.meta.seq, replayed: 0, token: "", slab: new VectorSlab(dimensions) };
+    // The in-memory copy and each chunk's document come from SQLite, at the file's log position or
+    // later: the replay that follows re-applies whatever changed since, which is idempotent.
+    for (const r of this.vectorRows(modelId)) idx.slab.put(r.c, r.d, decodeVector(r.vector));
     return idx;
   }
 
-  private place(idx: ModelIndex, chunk: number, doc: number): void {
-    idx.docOf = grow(idx.docOf, chunk);
-    idx.docVectors = grow(idx.docVectors, doc);
-    idx.docOf[chunk] = doc;
-    idx.docVectors[doc]!++;
-  }
-
-  private unplace(idx: ModelIndex, chunk: number): void {
-    const doc = chunk < idx.docOf.length ? idx.docOf[chunk]! : 0;
-    if (doc === 0) return;
-    idx.docOf[chunk] = 0;
-    idx.docVectors[doc]!--;
+  private vectorRows(modelId: string): IterableIterator<{ c: number; d: number; vector: Buffer }> {
+    return this.db
+      .prepare("SELECT v.chunk_rowid AS c, c.doc_rowid AS d, v.vector AS vector FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ?")
+      .iterate(modelId) as IterableIterator<{ c: number; d: number; vector: Buffer }>;
   }
 
   /** Applies the current state of some chunks' vectors: removed, replaced or added. */
@@ -274,11 +237,12 @@ export class DenseVectorSearch {
     const get = this.db.prepare("SELECT v.vector AS vector, c.doc_rowid AS doc FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ? AND v.chunk_rowid = ?");
     for (const rowid of rowids) {
       idx.ann.remove(rowid);
-      this.unplace(idx, rowid);
+      idx.slab.delete(rowid);
       const r = get.get(idx.modelId, rowid) as { vector: Buffer; doc: number } | undefined;
       if (!r) continue;
-      idx.ann.add([rowid], decodeVector(r.vector));
-      this.place(idx, rowid, r.doc);
+      const v = decodeVector(r.vector);
+      idx.ann.add([rowid], v);
+      idx.slab.put(rowid, r.doc, v);
     }
   }
 
@@ -288,7 +252,7 @@ export class DenseVectorSearch {
       const seq = this.log.head(modelId);
       const total = (this.db.prepare("SELECT count(*) AS n FROM chunk_vectors WHERE model_id = ?").get(modelId) as { n: number }).n;
       const ann = AnnIndex.create(dimensions, this.tuning.params);
-      const idx: ModelIndex = { modelId, ann, seq, savedSeq: -1, replayed: 0, token: "", docOf: new Int32Array(1024), docVectors: new Int32Array(1024) };
+      const idx: ModelIndex = { modelId, ann, seq, savedSeq: -1, replayed: 0, token: "", slab: new VectorSlab(dimensions) };
       const keys: number[] = [];
       const matrix = new Float32Array(BUILD_BATCH * dimensions);
       const flush = (): void => {
@@ -297,15 +261,12 @@ export class DenseVectorSearch {
         onProgress?.({ phase: "dense-index", done: ann.size(), total });
       };
       onProgress?.({ phase: "dense-index", done: 0, total });
-      const rows = this.db
-        .prepare("SELECT v.chunk_rowid AS c, c.doc_rowid AS d, v.vector AS vector FROM chunk_vectors v JOIN chunks c ON c.rowid = v.chunk_rowid WHERE v.model_id = ?")
-        .iterate(modelId) as IterableIterator<{ c: number; d: number; vector: Buffer }>;
-      for (const r of rows) {
+      for (const r of this.vectorRows(modelId)) {
         const v = decodeVector(r.vector);
         if (v.length !== dimensions) throw dimensionMismatch(modelId, dimensions, v.length);
         matrix.set(v, keys.length * dimensions);
         keys.push(r.c);
-        this.place(idx, r.c, r.d);
+        idx.slab.put(r.c, r.d, v);
         if (keys.length === BUILD_BATCH) flush();
       }
       if (keys.length > 0) flush();

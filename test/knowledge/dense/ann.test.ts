@@ -48,7 +48,7 @@ function makeStore(n: number, seed = 1): { dir: string; store: KnowledgeStore; v
  * exact scan exactly (recall at the default beam is what bench/dense-scale.ts measures).
  */
 function tune(store: KnowledgeStore, onProgress?: (e: ProgressEvent) => void): void {
-  store.dense.tuning = { ...store.dense.tuning, annMinVectors: 100, exactReadableMax: 0, params: { ...DEFAULT_ANN_PARAMS, expansionSearch: 4096 }, onProgress };
+  store.dense.tuning = { ...store.dense.tuning, annMinVectors: 100, exactReadableShare: 0, params: { ...DEFAULT_ANN_PARAMS, expansionSearch: 4096 }, onProgress };
 }
 
 const ids = (store: KnowledgeStore, q: Float32Array, method: "ann" | "exact" | "auto", access: Principal | typeof OWNER = OWNER, k = 10, tags?: string[]): string[] =>
