@@ -1,9 +1,10 @@
 // Dense search in the SQLite backend (decisions 0004 and 0009). Two paths over one model's vectors:
-// the exact scan, and an HNSW index kept as a cache beside the store and caught up from the vector
-// change log before each search. Access and filters are applied inside the search: the caller's
-// readable documents become a bitmap, and then either (few readable vectors) only those vectors are
-// scanned exactly, or the index is searched ever deeper until k readable chunks are found, falling
-// back to the exact scan of the readable set, so a caller who may read 1% still gets k results.
+// the exact scan from SQLite, and an HNSW index (with the vectors in memory beside it) kept as a
+// cache beside the store and caught up from the vector change log before each search. Access and
+// filters are applied inside the search: the caller's readable documents become a bitmap; up to a
+// quarter of the vectors readable, exactly those are scanned in memory; more, and the index is
+// searched ever deeper until k readable chunks are found, the in-memory scan still the guarantee,
+// so a caller who may read 1% gets k results, the exact ones.
 import type Database from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
