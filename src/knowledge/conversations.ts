@@ -9,7 +9,7 @@ import type { HistoryTurn } from "./answer/prompt.js";
 import type { AnswerCitation, GroundedAnswer } from "./answer/types.js";
 import type { KnowledgeBase } from "./knowledge-base.js";
 import type { Access } from "./store/access.js";
-import { ConversationStore, type ConversationInfo, type StoredMessage } from "./store/conversation-store.js";
+import type { ConversationInfo, StoredMessage } from "./store/conversation-store.js";
 
 export interface ChatTurnOptions extends Omit<GenerativeOptions, "history" | "traceKind" | "traceAttributes"> {
   /** Earlier turns offered to the prompt (default 6); the context budget may keep fewer. */
@@ -60,7 +60,7 @@ export function turnsOf(messages: StoredMessage[]): ConversationTurn[] {
 
 /** A session's stored turns; another user's session is a FORBIDDEN error, an unknown one NOT_FOUND. */
 export function conversationHistory(kb: KnowledgeBase, sessionId: string, access: Access): ConversationHistory {
-  const store = new ConversationStore(kb.store.db);
+  const store = kb.store.conversations;
   const session = store.find(sessionId, access);
   if (!session) return notFound(sessionId);
   return { session, turns: turnsOf(store.messages(sessionId, access)) };
@@ -75,7 +75,7 @@ function notFound(sessionId: string): never {
  * session (or it is new); that is checked before the model is called, so nobody pays for a refused turn.
  */
 export async function chatTurn(kb: KnowledgeBase, sessionId: string, question: string, opts: ChatTurnOptions): Promise<GroundedAnswer> {
-  const store = new ConversationStore(kb.store.db);
+  const store = kb.store.conversations;
   store.checkWritable(sessionId, opts.access);
   const recent = store.messages(sessionId, opts.access, { last: 2 * (opts.historyTurns ?? 6) });
   const history: HistoryTurn[] = turnsOf(recent)

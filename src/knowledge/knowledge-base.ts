@@ -19,6 +19,7 @@ import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
 import { collectSources } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
+import type { DenseMethod } from "./store/backend.js";
 import type { OpenOptions } from "./store/schema.js";
 import { KnowledgeStore, type DocumentInput, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
 import type { Acl, DocumentRecord, ExtractedDocument, SearchFilter, SearchHit } from "./types.js";
@@ -71,6 +72,8 @@ export interface SearchOptions {
   mode?: SearchMode;
   /** The model that embedded the chunks (same id); it embeds the query. */
   embedder?: EmbeddingModel;
+  /** Dense top-k: "auto" (default) picks the exact scan or the approximate index by size and filter. */
+  denseMethod?: DenseMethod;
   /** Rescores the best candidates; the result is sorted by its scores (see rerank.ts). */
   rerank?: Reranker;
   /** Candidates given to the reranker (default max(k, 20)). */
@@ -308,10 +311,10 @@ export class KnowledgeBase {
       hits = this.extraRetrievers.length === 0 ? lexical(depth) : reciprocalRankFusion([lexical(depth), ...(await extras(depth))], { limit: depth });
     } else {
       const dense = this.denseRetriever(mode, opts.embedder);
-      if (mode === "dense") hits = await dense.search(query, { k: depth, access: opts.access, filter: opts.filter, signal: opts.signal });
+      if (mode === "dense") hits = await dense.search(query, { k: depth, access: opts.access, filter: opts.filter, method: opts.denseMethod, signal: opts.signal });
       else {
         const n = Math.max(depth, HYBRID_DEPTH);
-        const denseHits = await dense.search(query, { k: n, access: opts.access, filter: opts.filter, signal: opts.signal });
+        const denseHits = await dense.search(query, { k: n, access: opts.access, filter: opts.filter, method: opts.denseMethod, signal: opts.signal });
         hits = reciprocalRankFusion([lexical(n), denseHits, ...(await extras(n))], { limit: depth });
       }
     }

@@ -7,7 +7,6 @@ import type { HistoryTurn } from "../knowledge/answer/prompt.js";
 import type { GroundedAnswer } from "../knowledge/answer/types.js";
 import { chatTurn } from "../knowledge/conversations.js";
 import type { KnowledgeBase, SearchMode } from "../knowledge/knowledge-base.js";
-import { ConversationStore } from "../knowledge/store/conversation-store.js";
 import type { SearchHit } from "../knowledge/types.js";
 import type { Caller } from "./accounts.js";
 import { ServerError } from "./errors.js";
@@ -61,7 +60,7 @@ export function newConversationId(): string {
  */
 export function checkAsk(kb: KnowledgeBase, caller: Caller, models: ModelCatalog, r: AskRequest): ModelCatalog["language"][number] | undefined {
   const served = models.languageModel(r.model);
-  if (r.conversationId !== undefined && !new ConversationStore(kb.store.db).isOwnedBy(r.conversationId, caller.principal)) {
+  if (r.conversationId !== undefined && !kb.store.conversations.isOwnedBy(r.conversationId, caller.principal)) {
     throw new ServerError("NOT_FOUND", `there is no conversation ${r.conversationId} of yours in this knowledge base`, "leave conversationId out to start a new one; list yours with GET /api/conversations");
   }
   if (served) embedderFor(models, kb, r.mode);
@@ -100,7 +99,7 @@ export async function askAs(
     return { ...strip(a), model: served.id, conversationId };
   }
   const a = await kb.answer(r.question, { access: caller.principal, k: r.k ?? 8, filter });
-  new ConversationStore(kb.store.db).append(conversationId, caller.principal, [
+  kb.store.conversations.append(conversationId, caller.principal, [
     { role: "user", content: a.question },
     { role: "assistant", content: a.answer, data: { mode: a.mode, supported: a.supported, citations: a.citations, sentences: a.sentences } },
   ]);

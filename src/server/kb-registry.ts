@@ -294,9 +294,9 @@ async function backupStore(dir: string, file: string, shown: string): Promise<vo
 function checkCopy(dir: string, shown: string): number {
   const kb = KnowledgeBase.open(dir);
   try {
-    const check = kb.store.db.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new StrataError("STORE_CORRUPT", `${shown} is damaged: ${String(check)}`, "restore the folder from a backup, or re-ingest its sources into a new knowledge base");
-    return (kb.store.db.prepare("SELECT count(*) AS n FROM documents").get() as { n: number }).n;
+    const check = kb.store.integrityCheck();
+    if (!check.ok) throw new StrataError("STORE_CORRUPT", `${shown} is damaged: ${check.problems.slice(0, 3).join("; ")}`, "restore the folder from a backup, or re-ingest its sources into a new knowledge base");
+    return check.documents;
   } finally {
     kb.close();
   }

@@ -7,6 +7,7 @@ import type { EmbeddingModel, LanguageModel } from "../../model/types.js";
 import { providerOptions } from "../model-options.js";
 import { parseAccess, parseList, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
+import type { DenseMethod } from "../../knowledge/store/backend.js";
 import { withEmbeddingModel } from "./embed.js";
 
 interface SearchFlags {
@@ -18,6 +19,7 @@ interface SearchFlags {
   source?: string;
   mode?: SearchMode;
   embed?: string;
+  dense?: DenseMethod;
   rerank?: string;
   json?: boolean;
 }
@@ -28,6 +30,8 @@ Modes:
   dense    cosine similarity of embedding vectors; needs --embed <ref> and vectors made by
            \`strata embed --model <ref>\` or \`strata ingest --embed <ref>\` with the same reference
   hybrid   both lists fused by reciprocal rank (the default when --embed is given)
+--dense auto|exact|ann: how dense top-k is found; auto (default) scans exactly below 20,000
+  vectors or when the caller may read few of them, and uses the approximate index otherwise.
 --rerank <ref> asks a language model to score the best 20 candidates 0–10 and sorts by its scores.
 
 Example:
@@ -48,6 +52,7 @@ export function registerSearch(program: Command): void {
     .option("--source <prefix>", "only documents whose source starts with this")
     .addOption(new Option("--mode <mode>", "lexical, dense or hybrid (default: hybrid with --embed, else lexical)").choices(SEARCH_MODES))
     .option("--embed <ref>", "embedding model that embedded the chunks; it embeds the query for dense and hybrid search")
+    .addOption(new Option("--dense <method>", "dense top-k: auto, exact or ann (default auto)").choices(["auto", "exact", "ann"]))
     .option("--rerank <ref>", "language model that rescores the best candidates")
     .option("--json", "print one JSON document: {query, mode, results:[…]}")
     .addHelpText("after", HELP)
@@ -66,6 +71,7 @@ export function registerSearch(program: Command): void {
             access,
             mode,
             embedder,
+            denseMethod: flags.dense,
             rerank: reranker && llmReranker(reranker),
             signal: ctx.signal,
             filter: { tags: parseList(flags.tags), sourcePrefix: flags.source },

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { StrataError } from "../../core/errors.js";
 import type { JsonValue, SpanData, TraceData } from "../../core/trace.js";
 import { KnowledgeBase } from "../../knowledge/knowledge-base.js";
-import { TraceStore } from "../../knowledge/store/trace-store.js";
 import { parseAccess, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
 
@@ -31,7 +30,7 @@ export function registerTrace(program: Command): void {
       const access = parseAccess(flags);
       const kb = KnowledgeBase.open(requireKb(flags.kb), {});
       try {
-        const store = new TraceStore(kb.store.db);
+        const store = kb.store.traces;
         if (id === undefined) {
           const traces = store.list(access, parsePositiveInt("--limit", flags.limit, 20, 10_000));
           if (flags.json) ctx.printJson({ traces });

@@ -11,7 +11,6 @@ import type { KnowledgeBase, SearchOptions } from "../knowledge-base.js";
 import { checkQuery } from "../limits.js";
 import type { Access } from "../store/access.js";
 import { isOwner } from "../store/access.js";
-import { TraceStore } from "../store/trace-store.js";
 import type { SearchFilter, SearchHit } from "../types.js";
 import { dropCitations, splitClaims } from "./citations.js";
 import { assembleContext, type ContextSource, type LeftOut } from "./context.js";
@@ -287,7 +286,7 @@ export async function answerWithModel(kb: KnowledgeBase, question: string, opts:
   const started = performance.now();
   const record = (): void => {
     trace.end();
-    if (opts.recordTrace !== false) new TraceStore(kb.store.db).save(trace.toJSON(), opts.access);
+    if (opts.recordTrace !== false) kb.store.traces.save(trace.toJSON(), opts.access);
   };
   try {
     const query = retrievalQuery(q, opts.history);

@@ -1,21 +1,15 @@
-// Dense retrieval: exact cosine top-k over the stored vectors of one embedding model. Vectors are
-// streamed from SQLite with the caller's rights and the filters in the same query, and scored in JS
-// with a k-sized heap. Brute force is exact and fast enough for a local store (≈ 45 ms for 50k × 384
-// per FACTS.md); sqlite-vec measured ≈ 2× faster and is the next step if stores grow — not added yet.
+// Dense retrieval: cosine top-k over the stored vectors of one embedding model, with the caller's
+// rights and the filters inside the search. The store chooses the exact scan (decision 0004) or its
+// approximate index (decision 0009) by collection size and filter selectivity, unless told.
 import { StrataError } from "../../core/errors.js";
 import type { EmbeddingModel } from "../../model/types.js";
 import type { Retriever } from "../fusion.js";
-import type { Access } from "../store/access.js";
+import type { DenseQueryOptions } from "../store/backend.js";
 import type { EmbeddingModelInfo, KnowledgeStore } from "../store/sqlite-store.js";
-import type { SearchFilter, SearchHit } from "../types.js";
-import { TopK } from "./top-k.js";
-import { checkEmbeddings, dimensionMismatch, dot, normalize } from "./vectors.js";
+import type { SearchHit } from "../types.js";
+import { checkEmbeddings, dimensionMismatch, normalize } from "./vectors.js";
 
-export interface DenseSearchOptions {
-  k: number;
-  access: Access;
-  filter?: SearchFilter;
-}
+export type DenseSearchOptions = DenseQueryOptions;
 
 /** The model's vectors in this store, or an error that says how to make them. */
 export function requireVectors(store: KnowledgeStore, modelId: string, location: string): EmbeddingModelInfo {
@@ -28,19 +22,6 @@ export function requireVectors(store: KnowledgeStore, modelId: string, location:
     );
   }
   return info;
-}
-
-/** Top-k chunks by cosine similarity to a unit-length query vector, among those the caller may read. */
-export function denseSearch(store: KnowledgeStore, modelId: string, query: Float32Array, opts: DenseSearchOptions): SearchHit[] {
-  // One read transaction: the scan and the fetch of the winners see the same snapshot.
-  return store.db.transaction(() => {
-    const top = new TopK<number>(opts.k);
-    for (const v of store.readableVectors(modelId, opts.access, opts.filter)) {
-      const score = dot(query, v.vector);
-      if (top.admits(score)) top.push({ score, key: v.chunkId, item: v.rowid });
-    }
-    return store.hitsByRowid(top.sorted().map((e) => ({ rowid: e.item, score: e.score })), opts.access, opts.filter);
-  })();
 }
 
 /** Embeds the query with the same model that embedded the chunks, then ranks by cosine. */
@@ -58,6 +39,6 @@ export class DenseRetriever implements Retriever {
     const raw = await this.model.embed([query], { signal: opts.signal });
     const dims = checkEmbeddings(raw, 1, this.model.id);
     if (dims !== info.dimensions) throw dimensionMismatch(this.model.id, info.dimensions, dims);
-    return denseSearch(this.store, this.model.id, normalize(raw[0]!), opts);
+    return this.store.denseSearch(this.model.id, normalize(raw[0]!), opts);
   }
 }

@@ -76,6 +76,8 @@ export async function embedMissingChunks(store: KnowledgeStore, model: Embedding
     done += batch.length;
     opts.onProgress?.({ phase: "embed", done, total: Math.max(total, done), item: batch[batch.length - 1]!.chunkId });
   }
+  // Large collections get their approximate index now, with progress, rather than at the first search.
+  store.dense.prepare(model.id, opts.onProgress);
   const info = store.embeddingModel(model.id);
   return { modelId: model.id, dimensions: info?.dimensions ?? dimensions, embedded, vectors: info?.vectors ?? 0, chunks: store.chunkCount() };
 }

@@ -10,7 +10,13 @@ import { decodeVector, dimensionMismatch, encodeVector } from "../dense/vectors.
 import { accessClause, type Access } from "./access.js";
 import { deleteChunks, writeDocuments, type DocumentInput, type StoredDocumentInfo, type WriteResult, type WriteStatus } from "./document-writer.js";
 import { readableClause } from "./readable-clause.js";
+import type { DenseQueryOptions, IntegrityReport, KnowledgeStoreBackend } from "./backend.js";
+import { ConversationStore } from "./conversation-store.js";
+import { DenseVectorSearch } from "./dense-vector-search.js";
+import { checkIntegrity } from "./integrity.js";
+import { ReadableDocuments } from "./readable-documents.js";
 import { openDatabase, type OpenOptions } from "./schema.js";
+import { TraceStore } from "./trace-store.js";
 
 interface DocRow {
   rowid: number;
@@ -82,16 +88,25 @@ export interface EmbeddingModelInfo {
 
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join("\0") === [...b].sort().join("\0");
 
-export class KnowledgeStore {
+export class KnowledgeStore implements KnowledgeStoreBackend {
   private readonly statements = new Map<string, Database.Statement>();
+  readonly readable: ReadableDocuments;
+  readonly conversations: ConversationStore;
+  readonly traces: TraceStore;
+  readonly dense: DenseVectorSearch;
 
   readonly index: LexicalIndex;
 
+  /** `db` is for code inside src/knowledge/store and tests; everything else uses the typed operations. */
   private constructor(
     readonly db: Database.Database,
     location: string,
   ) {
     this.index = new LexicalIndex(db, location);
+    this.readable = new ReadableDocuments(db);
+    this.conversations = new ConversationStore(db);
+    this.traces = new TraceStore(db);
+    this.dense = new DenseVectorSearch(db, this);
   }
 
   /** A prepared statement, compiled once per store: ingest runs the same few per chunk. */
@@ -118,7 +133,17 @@ export class KnowledgeStore {
   }
 
   close(): void {
+    this.dense.close();
     this.db.close();
+  }
+
+  integrityCheck(): IntegrityReport {
+    return checkIntegrity(this.db);
+  }
+
+  /** Top-k by cosine among readable chunks; exact or approximate (see dense-vector-search.ts). */
+  denseSearch(modelId: string, query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
+    return this.dense.search(modelId, query, opts);
   }
 
   findBySource(source: string): StoredDocumentInfo | undefined {

@@ -3,8 +3,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { turnsOf } from "../../knowledge/conversations.js";
-import { ConversationStore } from "../../knowledge/store/conversation-store.js";
-import { TraceStore } from "../../knowledge/store/trace-store.js";
 import type { ServerContext } from "../context.js";
 import { ServerError } from "../errors.js";
 import type { RouteTable } from "../route.js";
@@ -35,7 +33,7 @@ export function registerConversationRoutes(app: FastifyInstance, routes: RouteTa
     auth: "read",
     response: z.array(summary),
     handler: async ({ caller }) => {
-      const lists = await ctx.kbs.eachUsable(caller, (kb, info) => new ConversationStore(kb.store.db).listOwn(caller.principal).map((c) => ({ ...c, kb: info.name })));
+      const lists = await ctx.kbs.eachUsable(caller, (kb, info) => kb.store.conversations.listOwn(caller.principal).map((c) => ({ ...c, kb: info.name })));
       return lists.flat().sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
     },
   });
@@ -66,7 +64,7 @@ export function registerConversationRoutes(app: FastifyInstance, routes: RouteTa
     }),
     handler: async ({ params, caller }) => {
       const found = await ctx.kbs.eachUsable(caller, (kb, info) => {
-        const store = new ConversationStore(kb.store.db);
+        const store = kb.store.conversations;
         if (!store.isOwnedBy(params.id, caller.principal)) return undefined;
         const session = store.find(params.id, caller.principal)!;
         const messages = store.messages(params.id, caller.principal);
@@ -105,7 +103,7 @@ export function registerConversationRoutes(app: FastifyInstance, routes: RouteTa
     params: z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, "a trace id") }),
     handler: async ({ params, caller }) => {
       const found = await ctx.kbs.eachUsable(caller, (kb, info) => {
-        const t = new TraceStore(kb.store.db).get(params.id, caller.principal);
+        const t = kb.store.traces.get(params.id, caller.principal);
         return t && { kb: info.name, ...t };
       });
       const trace = found.find((t) => t !== undefined);

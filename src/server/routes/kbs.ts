@@ -2,7 +2,6 @@
 // caller may not read, answer 404 exactly like ones that do not exist.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { ReadableDocuments } from "../../knowledge/store/readable-documents.js";
 import { NAME_PATTERN } from "../accounts.js";
 import type { ServerContext } from "../context.js";
 import { ServerError, toApiError } from "../errors.js";
@@ -81,7 +80,7 @@ export function registerKbRoutes(app: FastifyInstance, routes: RouteTable, ctx: 
     auth: "read",
     response: z.array(kbSchema),
     handler: async ({ caller }) =>
-      ctx.kbs.eachUsable(caller, (kb, info) => ({ name: info.name, ...new ReadableDocuments(kb.store.db).counts(caller.principal), members: info.members, createdAt: info.createdAt })),
+      ctx.kbs.eachUsable(caller, (kb, info) => ({ name: info.name, ...kb.store.readable.counts(caller.principal), members: info.members, createdAt: info.createdAt })),
   });
 
   routes.add(app, {
@@ -95,7 +94,7 @@ export function registerKbRoutes(app: FastifyInstance, routes: RouteTable, ctx: 
     handler: async ({ body, caller }, reply) => {
       const info = ctx.kbs.create(body.name, body.members, caller.user);
       reply.code(201);
-      return ctx.kbs.use(info.name, caller, (kb) => ({ name: info.name, ...new ReadableDocuments(kb.store.db).counts(caller.principal), members: info.members, createdAt: info.createdAt }));
+      return ctx.kbs.use(info.name, caller, (kb) => ({ name: info.name, ...kb.store.readable.counts(caller.principal), members: info.members, createdAt: info.createdAt }));
     },
   });
 
@@ -133,7 +132,7 @@ export function registerKbRoutes(app: FastifyInstance, routes: RouteTable, ctx: 
     auth: "read",
     params: z.object({ kb: kbParam }),
     response: z.array(documentSummary),
-    handler: async ({ params, caller }) => ctx.kbs.use(params.kb, caller, (kb) => new ReadableDocuments(kb.store.db).list(caller.principal)),
+    handler: async ({ params, caller }) => ctx.kbs.use(params.kb, caller, (kb) => kb.store.readable.list(caller.principal)),
   });
 
   routes.add(app, {
@@ -202,7 +201,7 @@ export function registerKbRoutes(app: FastifyInstance, routes: RouteTable, ctx: 
         const doc = kb.store.getDocument(params.docId, caller.principal);
         if (!doc) throw new ServerError("NOT_FOUND", `there is no document ${params.docId} in ${params.kb} that you may read`, `list the documents you may read with GET /api/kbs/${params.kb}/documents`);
         // Spans recorded at upload for this version, else what the chunks tell.
-        const pages = ctx.pages.get(params.kb, doc.docId, doc.version) ?? new ReadableDocuments(kb.store.db).pageSpans(params.docId, caller.principal);
+        const pages = ctx.pages.get(params.kb, doc.docId, doc.version) ?? kb.store.readable.pageSpans(params.docId, caller.principal);
         return {
           docId: doc.docId,
           source: doc.source,

@@ -3,7 +3,6 @@
 // use — joined into <run>/corpus.txt. Nothing the caller may not read can reach the file.
 import { writeFileSync } from "node:fs";
 import type { KnowledgeBase } from "../../knowledge/knowledge-base.js";
-import { ReadableDocuments } from "../../knowledge/store/readable-documents.js";
 import type { Principal } from "../../knowledge/types.js";
 
 export const CORPUS_FILE = "corpus.txt";
@@ -21,7 +20,7 @@ export function writeCorpus(kb: KnowledgeBase, principal: Principal, path: strin
   const parts: string[] = [];
   let bytes = 0;
   let leftOut = 0;
-  for (const d of new ReadableDocuments(kb.store.db).list(principal)) {
+  for (const d of kb.store.readable.list(principal)) {
     const text = kb.store.getDocument(d.docId, principal)?.text.trim();
     if (!text) continue;
     const size = Buffer.byteLength(text, "utf8") + (parts.length > 0 ? 2 : 0);
