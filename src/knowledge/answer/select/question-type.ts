@@ -1,0 +1,66 @@
+// What kind of answer a question asks for, read from its interrogative phrase alone ("how many" →
+// a quantity, "when" → a time), and whether a sentence holds something of that kind that the
+// question does not already say. A sentence that answers "when" names a time; one that only
+// repeats the question's words does not.
+
+export type AnswerType = "person" | "time" | "quantity" | "place" | "reason" | "other";
+
+// Checked in order: "how many years" asks for a quantity, "in what year" for a time.
+const TYPE_RULES: [AnswerType, RegExp][] = [
+  ["quantity", /\bhow (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy)\b|\bwhat (?:percentage|percent|proportion|fraction|number|amount|share|size|population)\b/],
+  ["time", /\bwhen\b|\b(?:what|which|in what|by what) (?:year|years|century|centuries|decade|date|day|month|time|period|era|age)\b/],
+  ["person", /\bwho(?:m|se)?\b/],
+  ["place", /\bwhere\b|\b(?:what|which|in what|in which) (?:country|countries|city|cities|state|region|place|continent|location|town|area|province|island|river)\b/],
+  ["reason", /\bwhy\b|\bwhat (?:caused|causes|was the cause|is the cause|was the reason|is the reason|led to)\b|\bfor what reason\b/],
+];
+
+export function answerTypeOf(question: string): AnswerType {
+  const q = question.toLowerCase();
+  for (const [type, re] of TYPE_RULES) if (re.test(q)) return type;
+  return "other";
+}
+
+const MONTH = "(?:january|february|march|april|may|june|july|august|september|october|november|december)";
+const TIME = new RegExp(`\\b(?:1\\d{3}|20\\d{2}|\\d{1,4}s|\\d+(?:st|nd|rd|th)|${MONTH})\\b|\\b(?:centur(?:y|ies)|decades?|BC|AD|BCE|CE)\\b`, "i");
+const NUMBER_WORDS = "(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|percent)";
+const QUANTITY = new RegExp(`\\d|%|\\b${NUMBER_WORDS}\\b`, "i");
+const REASON = /\b(?:because|due to|owing to|thanks to|since|so that|in order to|as a result|result(?:ed|s)? (?:of|in|from)|caus(?:e|ed|es|ing)|led to|leads? to|reasons?|so as to|aimed? (?:at|to))\b/i;
+// A capitalised word that does not start the sentence: a name (person, place, organisation).
+const NAME = /(?<=[\p{L}\p{N},;:)]\s+)\p{Lu}[\p{L}'’.-]*/gu;
+
+/**
+ * The words of `sentence` that are new with respect to the question (question terms removed,
+ * compared lower-cased), scanned for something of the asked type.
+ */
+export function holdsAnswerType(type: AnswerType, sentence: string, questionWords: ReadonlySet<string>): boolean {
+  switch (type) {
+    case "time":
+      return matchesNew(TIME, sentence, questionWords);
+    case "quantity":
+      return matchesNew(QUANTITY, sentence, questionWords);
+    case "reason":
+      return REASON.test(sentence);
+    case "person":
+    case "place":
+      for (const m of sentence.matchAll(NAME)) if (!questionWords.has(m[0].toLowerCase().replace(/[.'’-]+$/, ""))) return true;
+      return false;
+    default:
+      return true;
+  }
+}
+
+function matchesNew(re: RegExp, sentence: string, questionWords: ReadonlySet<string>): boolean {
+  const g = new RegExp(re.source, "gi");
+  for (const m of sentence.matchAll(g)) {
+    // The match's whole word, so "1973" in "1973s" or a digit inside "B-52" is judged as the word.
+    const word = wordAround(sentence, m.index, m.index + m[0].length).toLowerCase();
+    if (!questionWords.has(word)) return true;
+  }
+  return false;
+}
+
+function wordAround(s: string, start: number, end: number): string {
+  while (start > 0 && /[\p{L}\p{N}]/u.test(s[start - 1]!)) start--;
+  while (end < s.length && /[\p{L}\p{N}]/u.test(s[end]!)) end++;
+  return s.slice(start, end);
+}
