@@ -59,7 +59,8 @@ export function answerExtractively(
     retrieved: hits.map((h) => ({ rank: h.rank, chunkId: h.chunkId, source: h.source, score: h.score })),
     ms: 0,
   };
-  if (!best || best.support < opts.minSupport) {
+  // NaN support (it cannot happen, but a broken feature must never pass as support) abstains too.
+  if (!best || !(best.support >= opts.minSupport)) {
     const abstention: Abstention = hits.length === 0 ? "no-sources" : "no-supported-sentence";
     const abstentionDetail =
       hits.length === 0

@@ -29,7 +29,7 @@ export const DEFAULT_CALIBRATION: Calibration = { a: 2.69, b: -7.37 };
 
 export function scoreOf(f: Features, w: Weights = DEFAULT_WEIGHTS): number {
   let s = 0;
-  for (const k of Object.keys(w) as (keyof Features)[]) s += w[k] * f[k];
+  for (const k of Object.keys(w) as (keyof Features)[]) s += w[k] * (f[k] ?? 0);
   return s;
 }
 
