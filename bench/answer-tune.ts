@@ -7,7 +7,7 @@
 // Without --fit it evaluates the shipped weights and calibration; with it, searches for new ones.
 import { readFileSync } from "node:fs";
 import type { Features } from "../src/knowledge/answer/select/candidates.js";
-import { DEFAULT_CALIBRATION, DEFAULT_WEIGHTS, scoreOf, supportOf, type Weights } from "../src/knowledge/answer/select/score.js";
+import { RANK_WEIGHTS, SUPPORT_MODEL, scoreOf, supportOf, type SupportModel, type Weights } from "../src/knowledge/answer/select/score.js";
 import { fmt, printTable } from "./lib.js";
 
 interface Row {
@@ -24,19 +24,21 @@ if (!file) {
 }
 const rows = readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Row);
 
-/** The best candidate of each question under weights w: its score and whether it holds gold. */
-function best(rs: Row[], w: Weights): { row: Row; score: number; gold: number }[] {
+type Best = { row: Row; f: Features | null; gold: number };
+
+/** The best candidate of each question under rank weights w (ties to the better-ranked chunk). */
+function best(rs: Row[], w: Weights): Best[] {
   return rs.map((row) => {
     let top = -Infinity;
-    let gold = 0;
+    let pick: Row["candidates"][number] | null = null;
     for (const c of row.candidates) {
       const s = scoreOf(c.f, w);
-      if (s > top) {
+      if (s > top || (s === top && pick && c.rank < pick.rank)) {
         top = s;
-        gold = c.gold;
+        pick = c;
       }
     }
-    return { row, score: top, gold };
+    return { row, f: pick?.f ?? null, gold: pick?.gold ?? 0 };
   });
 }
 
@@ -47,10 +49,10 @@ interface Measures {
   off: number;
 }
 
-function measure(b: ReturnType<typeof best>, threshold: number): Measures {
+function measure(b: Best[], m: SupportModel, minSupport: number): Measures {
   let n = 0, first = 0, answered = 0, wrong = 0, un = 0, unA = 0, off = 0, offA = 0;
   for (const x of b) {
-    const says = x.score >= threshold;
+    const says = x.f !== null && supportOf(x.f, m) >= minSupport;
     if (x.row.set === "answerable") {
       n++;
       if (says) {
@@ -69,93 +71,87 @@ function measure(b: ReturnType<typeof best>, threshold: number): Measures {
   return { first: first / n, wrong: answered ? wrong / answered : 0, un: unA / un, off: offA / off };
 }
 
-// One number to maximise: the gold share, with the goals as hard-ish constraints.
-function objective(m: Measures): number {
-  return m.first - 2 * Math.max(0, m.wrong - 0.1) - 1 * Math.max(0, 0.5 - m.un) - 4 * Math.max(0, 0.95 - m.off);
-}
+const KEYS = Object.keys(RANK_WEIGHTS) as (keyof Features)[];
+const answerable = (rs: Row[]): Row[] => rs.filter((r) => r.set === "answerable");
+const top1 = (rs: Row[], w: Weights): number => {
+  const b = best(answerable(rs), w);
+  return b.filter((x) => x.gold).length / b.length;
+};
 
-function bestThreshold(b: ReturnType<typeof best>): { t: number; m: Measures; obj: number } {
-  const scores = [...new Set(b.map((x) => x.score))].sort((x, y) => x - y);
-  let out = { t: 0, m: measure(b, 0), obj: -Infinity };
-  for (const t of scores) {
-    const m = measure(b, t);
-    const obj = objective(m);
-    if (obj > out.obj) out = { t, m, obj };
-  }
-  return out;
-}
-
-const KEYS = Object.keys(DEFAULT_WEIGHTS) as (keyof Features)[];
-
-/** Coordinate search over the weights (coverage fixed at 1: the scale is the threshold's). */
-function fit(rs: Row[]): { w: Weights; t: number } {
-  let w: Weights = { ...DEFAULT_WEIGHTS };
-  let cur = bestThreshold(best(rs, w));
-  const grid = [-0.5, -0.2, 0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2];
-  for (let pass = 0; pass < 3; pass++) {
+/** Rank weights: coordinate search for the most gold sentences first (coverage fixed at 1 sets the scale). */
+function fitRanking(rs: Row[]): Weights {
+  let w: Weights = { ...RANK_WEIGHTS };
+  let cur = top1(rs, w);
+  const grid = [0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2];
+  for (let pass = 0; pass < 2; pass++) {
     for (const k of KEYS) {
       if (k === "coverage") continue;
       for (const v of grid) {
         const cand = { ...w, [k]: v };
-        const r = bestThreshold(best(rs, cand));
-        if (r.obj > cur.obj + 1e-9) {
+        const r = top1(rs, cand);
+        if (r > cur + 1e-9) {
           w = cand;
           cur = r;
         }
       }
     }
   }
-  return { w, t: cur.t };
+  return w;
 }
 
+/** Support model: L2-regularised logistic regression on the best sentence of every question (gold = 1). */
+function fitSupport(rs: Row[], w: Weights): SupportModel {
+  const pts = best(rs, w).filter((x) => x.f !== null).map((x) => ({ f: x.f!, y: x.row.set === "answerable" && x.gold ? 1 : 0 }));
+  const m: SupportModel = { bias: 0, weights: Object.fromEntries(KEYS.map((k) => [k, 0])) as Weights };
+  const lambda = 1e-3;
+  for (let it = 0; it < 3000; it++) {
+    const g = Object.fromEntries(KEYS.map((k) => [k, 0])) as Weights;
+    let gb = 0;
+    for (const p of pts) {
+      const e = supportOf(p.f, m) - p.y;
+      gb += e;
+      for (const k of KEYS) g[k] += e * p.f[k];
+    }
+    m.bias -= (1 * gb) / pts.length;
+    for (const k of KEYS) m.weights[k] -= 1 * (g[k] / pts.length + lambda * m.weights[k]);
+  }
+  return m;
+}
+
+const round2 = (m: SupportModel): SupportModel => ({ bias: Number(m.bias.toFixed(2)), weights: Object.fromEntries(KEYS.map((k) => [k, Number(m.weights[k].toFixed(2))])) as Weights });
 const fmtM = (m: Measures): string[] => [fmt(m.first, 3), fmt(m.wrong, 3), fmt(m.un, 3), fmt(m.off, 3)];
+const SUPPORTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 // Two article-disjoint folds of SQuAD (and alternate off-topic questions): fit on one, measure on the other.
 const titles = [...new Set(rows.filter((r) => r.title).map((r) => r.title))].sort();
 const foldOf = (r: Row, i: number): number => (r.title ? titles.indexOf(r.title) % 2 : i % 2);
 const folds = [0, 1].map((k) => rows.filter((r, i) => foldOf(r, i) === k));
+const minSupport = Number(process.argv[process.argv.indexOf("--min-support") + 1]) || 0.4;
 
 if (process.argv.includes("--fit")) {
   const table: string[][] = [];
   for (const k of [0, 1]) {
     const train = folds[k]!;
     const test = folds[1 - k]!;
-    const { w, t } = fit(train);
-    table.push([`fit on fold ${k}`, ...fmtM(measure(best(train, w), t)), ...fmtM(measure(best(test, w), t)), JSON.stringify(w), fmt(t, 3)]);
+    const w = fitRanking(train);
+    const m = fitSupport(train, w);
+    table.push([`fit on fold ${k}`, fmt(top1(train, w), 3), ...fmtM(measure(best(train, w), m, minSupport)), fmt(top1(test, w), 3), ...fmtM(measure(best(test, w), m, minSupport))]);
   }
-  const all = fit(rows);
-  table.push(["fit on all", ...fmtM(measure(best(rows, all.w), all.t)), "", "", "", "", JSON.stringify(all.w), fmt(all.t, 3)]);
-  printTable(["", "first", "wrong", "un", "off", "held-out first", "wrong", "un", "off", "weights", "threshold"], table);
+  const w = fitRanking(rows);
+  const m = fitSupport(rows, w);
+  table.push(["fit on all", fmt(top1(rows, w), 3), ...fmtM(measure(best(rows, w), m, minSupport)), "", "", "", "", ""]);
+  console.log(`cross-validation, min support ${minSupport}:`);
+  printTable(["", "top-1", "first", "wrong", "un", "off", "held-out top-1", "first", "wrong", "un", "off"], table);
+  console.log("fitted on all: RANK_WEIGHTS =", JSON.stringify(w), "\nSUPPORT_MODEL =", JSON.stringify(round2(m)));
 }
 
 // The shipped parameters: the measures at each support threshold (the precision/recall curve).
-const shipped = best(rows, DEFAULT_WEIGHTS);
-const curve: string[][] = [];
-for (const minSupport of [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) {
-  const withSupport = shipped.map((x) => ({ ...x, score: supportOf(x.score, DEFAULT_CALIBRATION) }));
-  const m = measure(withSupport, minSupport);
-  curve.push([fmt(minSupport, 1), ...fmtM(m), fmt(1 - m.wrong, 3)]);
-}
-console.log("shipped weights and calibration, by --min-support:");
+const shipped = best(rows, RANK_WEIGHTS);
+const curve = SUPPORTS.map((t) => {
+  const m = measure(shipped, SUPPORT_MODEL, t);
+  return [fmt(t, 1), ...fmtM(m), fmt(1 - m.wrong, 3)];
+});
+console.log("shipped rank weights and support model, by --min-support (wrong: best sentence only, before padding):");
 printTable(["min support", "first sentence gold", "no gold among answered", "unanswerable abstain", "off-topic abstain", "precision"], curve);
-const oracle = rows.filter((r) => r.set === "answerable" && r.candidates.some((c) => c.gold)).length / rows.filter((r) => r.set === "answerable").length;
-const top1 = best(rows.filter((r) => r.set === "answerable"), DEFAULT_WEIGHTS);
-console.log(`answerable questions with a gold sentence among the candidates: ${fmt(oracle, 3)}; best sentence holds gold (no abstention): ${fmt(top1.filter((x) => x.gold).length / top1.length, 3)}`);
-
-// Logistic calibration of the best sentence's score (labels: holds gold = 1; a wrong sentence, an
-// unanswerable or an off-topic question = 0), by gradient descent on the log loss.
-{
-  const pts = shipped.filter((x) => Number.isFinite(x.score)).map((x) => ({ s: x.score, y: x.row.set === "answerable" && x.gold ? 1 : 0 }));
-  let a = 1, b = 0;
-  for (let it = 0; it < 20000; it++) {
-    let ga = 0, gb = 0;
-    for (const p of pts) {
-      const e = 1 / (1 + Math.exp(-(a * p.s + b))) - p.y;
-      ga += e * p.s;
-      gb += e;
-    }
-    a -= (0.05 * ga) / pts.length;
-    b -= (0.2 * gb) / pts.length;
-  }
-  console.log(`logistic calibration of the shipped score: a ${fmt(a, 3)}, b ${fmt(b, 3)} (shipped: a ${DEFAULT_CALIBRATION.a}, b ${DEFAULT_CALIBRATION.b})`);
-}
+const oracle = answerable(rows).filter((r) => r.candidates.some((c) => c.gold)).length / answerable(rows).length;
+console.log(`answerable questions with a gold sentence among the candidates: ${fmt(oracle, 3)}; best sentence holds gold (no abstention): ${fmt(top1(rows, RANK_WEIGHTS), 3)}`);

@@ -5,7 +5,7 @@
 import type { SearchHit } from "../types.js";
 import type { Abstention, AnswerCitation, AnswerSentence, GroundedAnswer } from "./types.js";
 import { analyzeQuestion, candidatesOf, type Candidate } from "./select/candidates.js";
-import { DEFAULT_CALIBRATION, DEFAULT_WEIGHTS, scoreOf, supportOf } from "./select/score.js";
+import { RANK_WEIGHTS, SUPPORT_MODEL, scoreOf, supportOf } from "./select/score.js";
 
 export { questionTerms } from "./select/candidates.js";
 
@@ -22,7 +22,7 @@ export interface ExtractiveOptions {
   relativeCutoff: number;
 }
 
-export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { minSupport: 0.4, maxSentences: 3, relativeCutoff: 0.9 };
+export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { minSupport: 0.5, maxSentences: 3, relativeCutoff: 0.9 };
 
 export const NOT_FOUND_ANSWER = "The knowledge base does not contain an answer to this question.";
 
@@ -36,8 +36,8 @@ export function rankSentences(question: string, hits: SearchHit[], idfOf: (term:
   const q = analyzeQuestion(question, idfOf);
   const ranked = candidatesOf(q, hits)
     .map((c) => {
-      const score = scoreOf(c.features, DEFAULT_WEIGHTS);
-      return { ...c, score, support: supportOf(score, DEFAULT_CALIBRATION) };
+      const score = scoreOf(c.features, RANK_WEIGHTS);
+      return { ...c, score, support: supportOf(c.features, SUPPORT_MODEL) };
     })
     // Ties go to the better-ranked chunk, then to the shorter sentence.
     .sort((a, b) => b.score - a.score || a.hit.rank - b.hit.rank || a.text.length - b.text.length);

@@ -23,6 +23,10 @@ export interface Features {
   coverage: number;
   /** The same with the neighbouring sentences and the chunk's title and headings (0–1). */
   contextCoverage: number;
+  /** Coverage with each term weighed by how few of the candidate sentences hold it (a sentence-level idf): the terms that tell the candidates apart (0–1). */
+  localCoverage: number;
+  /** The same with the whole chunk: an answering passage usually holds all the question's terms (0–1). */
+  chunkCoverage: number;
   /** How much evidence the covered terms carry on their own, saturating: 1 − exp(−idf sum / 8) (0–1). A sentence sharing one common word with a short question is not an answer to it. */
   evidence: number;
   /** Share of the question's rare terms (idf at least the question's mean) in the sentence or its context (0–1). */
@@ -37,6 +41,8 @@ export interface Features {
   novelty: number;
   /** The chunk's retrieval score over the best chunk's (0–1). */
   retrieval: number;
+  /** 1 / the chunk's retrieval rank. */
+  reciprocalRank: number;
 }
 
 export interface Candidate {
@@ -139,6 +145,7 @@ const NOVELTY_SATURATION = 6;
 
 export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Candidate[] {
   const out: Candidate[] = [];
+  const presents: Set<string>[] = [];
   const seen = new Set<string>();
   const topScore = hits[0]?.score || 1;
   const rare = [...question.weights].filter(([, w]) => w >= question.total / Math.max(1, question.weights.size)).map(([t]) => t);
@@ -146,6 +153,7 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
     const spans = claimSpans(hit.text);
     const termsOf = spans.map((s) => analyze(hit.text.slice(s.start, s.end)));
     const headingTerms = analyze([hit.title, ...hit.headingPath].join(" "));
+    const chunkCoverage = coverageOf(matchable([...termsOf.flat(), ...headingTerms]), question);
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
       if (!s.claim) continue;
@@ -166,7 +174,9 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
         text,
         features: {
           coverage: coverageOf(present, question),
+          localCoverage: 0,
           contextCoverage: coverageOf(context, question),
+          chunkCoverage,
           evidence: 1 - Math.exp(-coveredWeight(context, question) / EVIDENCE_SATURATION),
           rareCoverage: rare.length === 0 ? 0 : rare.filter((t) => hasTerm(context, t)).length / rare.length,
           proximity: proximityOf(terms, question),
@@ -174,10 +184,30 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
           typeMatch: holdsAnswerType(question.type, text, question.words) ? 1 : 0,
           novelty: 1 - Math.exp(-novel / NOVELTY_SATURATION),
           retrieval: Math.max(0, hit.score / topScore),
+          reciprocalRank: 1 / Math.max(1, hit.rank),
         },
       });
+      presents.push(present);
     }
   }
+  setLocalCoverage(out, presents, question);
   return out;
+}
+
+/** Fills `localCoverage`: question terms weighed by log((S + 1) / (sf + 0.5)) over the S candidates. */
+function setLocalCoverage(cands: Candidate[], presents: Set<string>[], q: QuestionAnalysis): void {
+  const weights = q.terms.map((t) => {
+    const sf = presents.filter((p) => hasTerm(p, t)).length;
+    return Math.max(0, Math.log((presents.length + 1) / (sf + 0.5)));
+  });
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total <= 0) return;
+  cands.forEach((c, i) => {
+    let covered = 0;
+    q.terms.forEach((t, j) => {
+      if (hasTerm(presents[i]!, t)) covered += weights[j]!;
+    });
+    c.features.localCoverage = covered / total;
+  });
 }
 

@@ -1,38 +1,59 @@
-// How the evidence of a candidate sentence adds up to one score, and how that score maps to a
-// calibrated support: the estimated probability that the sentence holds the answer. The weights and
-// the two calibration parameters were fitted on the public SQuAD 2.0 half plus our own off-topic
-// questions and checked by article-wise cross-validation (bench/answer-quality.ts --tune; figures
-// and the precision/recall curve in BENCHMARKS.md, the reasoning in docs/decisions/0011).
+// How the evidence of a candidate sentence adds up, in two steps with few parameters each:
+// - its rank score (which sentence of the retrieved chunks answers best), a weighted sum of its
+//   features, weights chosen to put a gold sentence first on the public SQuAD 2.0 half;
+// - its support, the estimated probability that it holds the answer: a logistic model of the same
+//   features, fitted on the best sentences of answerable, unanswerable and off-topic questions.
+// Both come from bench/answer-tune.ts (article-wise cross-validation there; figures and the
+// precision/recall curve in BENCHMARKS.md; the reasoning in docs/decisions/0011).
 import type { Features } from "./candidates.js";
 
 export type Weights = Record<keyof Features, number>;
 
-export const DEFAULT_WEIGHTS: Weights = {
+export const RANK_WEIGHTS: Weights = {
   coverage: 1,
-  contextCoverage: 0.8,
-  evidence: 1.2,
+  localCoverage: 0.5,
+  contextCoverage: 0,
+  chunkCoverage: 0.1,
+  evidence: 0.5,
   rareCoverage: 0,
-  proximity: 0.1,
-  bigrams: 0.2,
+  proximity: 0.2,
+  bigrams: 0.3,
   typeMatch: 0.2,
   novelty: 0.3,
   retrieval: 0.1,
+  reciprocalRank: 0,
 };
 
-/** Logistic calibration of the best sentence's score: support = 1 / (1 + exp(-(a·score + b))). */
-export interface Calibration {
-  a: number;
-  b: number;
+/** Logistic model of support: P(answer) = 1 / (1 + exp(-(bias + Σ weight·feature))). */
+export interface SupportModel {
+  bias: number;
+  weights: Weights;
 }
 
-export const DEFAULT_CALIBRATION: Calibration = { a: 2.69, b: -7.37 };
+export const SUPPORT_MODEL: SupportModel = {
+  bias: -4.36,
+  weights: {
+    coverage: 1.61,
+    localCoverage: -0.17,
+    contextCoverage: -0.26,
+    chunkCoverage: 0.56,
+    evidence: 3.55,
+    rareCoverage: 0.43,
+    proximity: -1.18,
+    bigrams: 1.13,
+    typeMatch: 1.09,
+    novelty: -1.58,
+    retrieval: -0.05,
+    reciprocalRank: 1.45,
+  },
+};
 
-export function scoreOf(f: Features, w: Weights = DEFAULT_WEIGHTS): number {
+export function scoreOf(f: Features, w: Weights = RANK_WEIGHTS): number {
   let s = 0;
   for (const k of Object.keys(w) as (keyof Features)[]) s += w[k] * (f[k] ?? 0);
   return s;
 }
 
-export function supportOf(score: number, c: Calibration = DEFAULT_CALIBRATION): number {
-  return 1 / (1 + Math.exp(-(c.a * score + c.b)));
+export function supportOf(f: Features, m: SupportModel = SUPPORT_MODEL): number {
+  return 1 / (1 + Math.exp(-(m.bias + scoreOf(f, m.weights))));
 }
