@@ -85,6 +85,8 @@ const TERMINAL = /[.!;:)"'”’\]]$/;
 export function isClaim(sentence: string, wholeLine = false): boolean {
   const s = sentence.trim();
   if (HEADING.test(s) || CODE.test(s) || TABLE_RULE.test(s)) return false;
+  // A reference-list entry ("Brendan Eich Steps Down". mozilla blog.) quotes a title; it states nothing.
+  if (/^[\^\s]*["“][^"”]{3,200}[.,]?["”][.,]/.test(s)) return false;
   // A question is not an answer, however well it matches the question asked.
   if (/\?\s*(?:\[[^\]]*\])?$/.test(s)) return false;
   const body = s.replace(LIST_MARK, "");

@@ -3,10 +3,14 @@
 // question does not already say. A sentence that answers "when" names a time; one that only
 // repeats the question's words does not.
 
-export type AnswerType = "person" | "time" | "quantity" | "place" | "reason" | "other";
+export type AnswerType = "person" | "time" | "quantity" | "place" | "reason" | "definition" | "other";
+
+// "What is Thunderbird?": a short subject after a copula, nothing else asked.
+const DEFINITION_RULE: [AnswerType, RegExp] = ["definition", /^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\p{L}\p{N}'’.+#-]+(?: [\p{L}\p{N}'’.+#-]+){0,2}\s*\?\s*$/iu];
 
 // Checked in order: "how many years" asks for a quantity, "in what year" for a time.
 const TYPE_RULES: [AnswerType, RegExp][] = [
+  DEFINITION_RULE,
   ["quantity", /\bhow (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy)\b|\bwhat (?:percentage|percent|proportion|fraction|number|amount|share|size|population)\b/],
   ["time", /\bwhen\b|\b(?:what|which|in what|by what) (?:year|years|century|centuries|decade|date|day|month|time|period|era|age)\b/],
   ["person", /\bwho(?:m|se)?\b/],
@@ -40,6 +44,8 @@ export function holdsAnswerType(type: AnswerType, sentence: string, questionWord
       return matchesNew(QUANTITY, sentence, questionWords);
     case "reason":
       return REASON.test(sentence);
+    case "definition":
+      return definesSubject(sentence, questionWords);
     case "person":
     case "place":
       for (const m of sentence.matchAll(NAME)) if (!questionWords.has(m[0].toLowerCase().replace(/[.'’-]+$/, ""))) return true;
@@ -63,4 +69,15 @@ function wordAround(s: string, start: number, end: number): string {
   while (start > 0 && /[\p{L}\p{N}]/u.test(s[start - 1]!)) start--;
   while (end < s.length && /[\p{L}\p{N}]/u.test(s[end]!)) end++;
   return s.slice(start, end);
+}
+
+// A definition names its subject early and then says what it is: "Rhino is an open source …",
+// "Firefox Mobile (codenamed Fennec) is the build …".
+const COPULA = /^(?:is|are|was|were|refers|means|denotes)$/i;
+const DEFINITION_WINDOW = 8;
+
+function definesSubject(sentence: string, questionWords: ReadonlySet<string>): boolean {
+  const words = (sentence.match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, DEFINITION_WINDOW);
+  const subject = words.findIndex((w) => questionWords.has(w.toLowerCase()) && !COPULA.test(w) && !/^(?:what|who|the|an?)$/i.test(w));
+  return subject >= 0 && words.slice(subject + 1).some((w) => COPULA.test(w));
 }

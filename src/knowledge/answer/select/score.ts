@@ -31,20 +31,20 @@ export interface SupportModel {
 }
 
 export const SUPPORT_MODEL: SupportModel = {
-  bias: -4.36,
+  bias: -4.3,
   weights: {
-    coverage: 1.61,
-    localCoverage: -0.17,
-    contextCoverage: -0.26,
-    chunkCoverage: 0.56,
-    evidence: 3.55,
-    rareCoverage: 0.43,
-    proximity: -1.18,
-    bigrams: 1.13,
-    typeMatch: 1.09,
-    novelty: -1.58,
-    retrieval: -0.05,
-    reciprocalRank: 1.45,
+    coverage: 1.65,
+    localCoverage: -0.11,
+    contextCoverage: -0.2,
+    chunkCoverage: 0.54,
+    evidence: 3.47,
+    rareCoverage: 0.44,
+    proximity: -1.11,
+    bigrams: 0.92,
+    typeMatch: 0.92,
+    novelty: -1.56,
+    retrieval: -0.02,
+    reciprocalRank: 1.5,
   },
 };
 
