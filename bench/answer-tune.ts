@@ -99,6 +99,11 @@ function fitRanking(rs: Row[]): Weights {
   return w;
 }
 
+// The support model uses the features that say "the question is covered", not the ranking's
+// tie-breakers (proximity, novelty, retrieval score), which are collinear with them and fit
+// SQuAD's sentence lengths rather than support.
+const SUPPORT_FEATURES: (keyof Features)[] = ["coverage", "localCoverage", "contextCoverage", "chunkCoverage", "evidence", "rareCoverage", "bigrams", "typeMatch", "reciprocalRank"];
+
 /** Support model: L2-regularised logistic regression on the best sentence of every question (gold = 1). */
 function fitSupport(rs: Row[], w: Weights): SupportModel {
   const pts = best(rs, w).filter((x) => x.f !== null).map((x) => ({ f: x.f!, y: x.row.set === "answerable" && x.gold ? 1 : 0 }));
@@ -110,10 +115,10 @@ function fitSupport(rs: Row[], w: Weights): SupportModel {
     for (const p of pts) {
       const e = supportOf(p.f, m) - p.y;
       gb += e;
-      for (const k of KEYS) g[k] += e * p.f[k];
+      for (const k of SUPPORT_FEATURES) g[k] += e * p.f[k];
     }
     m.bias -= (1 * gb) / pts.length;
-    for (const k of KEYS) m.weights[k] -= 1 * (g[k] / pts.length + lambda * m.weights[k]);
+    for (const k of SUPPORT_FEATURES) m.weights[k] -= 1 * (g[k] / pts.length + lambda * m.weights[k]);
   }
   return m;
 }

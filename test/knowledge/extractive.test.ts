@@ -109,3 +109,10 @@ test("question types come from the interrogative phrase; a type match needs some
   assert.equal(holdsAnswerType("time", "The war of 1945 ended.", words), false);
   assert.equal(holdsAnswerType("definition", "Thunderbird is an email client.", new Set(["what", "is", "thunderbird"])), true);
 });
+
+test("the type is read from the first interrogative: 'what happens when' is not a time question", () => {
+  assert.equal(answerTypeOf("What happens when an ingest is killed midway?"), "other");
+  assert.equal(answerTypeOf("In what year did the war end?"), "time");
+  assert.equal(answerTypeOf("For what reason did they leave?"), "reason");
+  assert.equal(answerTypeOf("How many years did it last?"), "quantity");
+});

@@ -27,7 +27,7 @@ export interface Features {
   localCoverage: number;
   /** The same with the whole chunk: an answering passage usually holds all the question's terms (0–1). */
   chunkCoverage: number;
-  /** How much evidence the covered terms carry on their own, saturating: 1 − exp(−idf sum / 8) (0–1). A sentence sharing one common word with a short question is not an answer to it. */
+  /** How much evidence the covered terms carry on their own, saturating: 1 − exp(−idf sum / (1.5 × the idf of an unseen term)) (0–1). A sentence sharing one common word with a short question is not an answer to it. */
   evidence: number;
   /** Share of the question's rare terms (idf at least the question's mean) in the sentence or its context (0–1). */
   rareCoverage: number;
@@ -58,6 +58,8 @@ export interface QuestionAnalysis {
   terms: string[];
   weights: Map<string, number>;
   total: number;
+  /** idf of an unseen term in this base: the largest idf, the unit of `evidence`. */
+  idfCeiling: number;
   type: AnswerType;
   /** The question's words, lower-cased, for "is this new information" checks. */
   words: Set<string>;
@@ -69,11 +71,14 @@ export interface QuestionAnalysis {
 export function analyzeQuestion(question: string, idfOf: (term: string) => number): QuestionAnalysis {
   const terms = questionTerms(question);
   const weights = new Map(terms.map((t) => [t, idfOf(t)]));
+  // The idf of a term no chunk holds (the largest there is) sets the scale of "evidence", so that it
+  // means the same in a base of a hundred chunks and in one of a million.
+  const idfCeiling = Math.max(1e-9, idfOf(""));
   const total = [...weights.values()].reduce((a, b) => a + b, 0);
   const words = new Set(question.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
   const seq = analyze(question).filter((t) => !QUESTION_WORDS.has(t)).map(prefixOf);
   const pairs = [...new Set(seq.slice(1).map((t, i) => seq[i] + " " + t))];
-  return { terms, weights, total, type: answerTypeOf(question), words, pairs, matchable: matchable(terms) };
+  return { terms, weights, total, idfCeiling, type: answerTypeOf(question), words, pairs, matchable: matchable(terms) };
 }
 
 // Stems that agree on their first letters are taken as one word ("Langlade"/"Langlades",
@@ -101,8 +106,8 @@ function coveredWeight(present: ReadonlySet<string>, q: QuestionAnalysis): numbe
 
 const coverageOf = (present: ReadonlySet<string>, q: QuestionAnalysis): number => (q.total > 0 ? coveredWeight(present, q) / q.total : 0);
 
-// idf is ln(1 + N/df): a term in one chunk of a few thousand weighs about 8, one in half the chunks about 1.
-const EVIDENCE_SATURATION = 8;
+// Evidence saturates at this many unseen-term idfs: one rare term gives about 0.5, two about 0.75.
+const EVIDENCE_SATURATION = 1.5;
 
 /** Share of the question's consecutive term pairs that also follow each other in the sentence. */
 function bigramsOf(terms: string[], q: QuestionAnalysis): number {
@@ -177,7 +182,7 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
           localCoverage: 0,
           contextCoverage: coverageOf(context, question),
           chunkCoverage,
-          evidence: 1 - Math.exp(-coveredWeight(context, question) / EVIDENCE_SATURATION),
+          evidence: 1 - Math.exp(-coveredWeight(context, question) / (EVIDENCE_SATURATION * question.idfCeiling)),
           rareCoverage: rare.length === 0 ? 0 : rare.filter((t) => hasTerm(context, t)).length / rare.length,
           proximity: proximityOf(terms, question),
           bigrams: bigramsOf(terms, question),

@@ -5,22 +5,29 @@
 
 export type AnswerType = "person" | "time" | "quantity" | "place" | "reason" | "definition" | "other";
 
-// "What is Thunderbird?": a short subject after a copula, nothing else asked.
-const DEFINITION_RULE: [AnswerType, RegExp] = ["definition", /^\s*(?:what|who) (?:is|are|was|were) (?:an? |the )?[\p{L}\p{N}'’.+#-]+(?: [\p{L}\p{N}'’.+#-]+){0,2}\s*\?\s*$/iu];
+// The type is read from the question's first interrogative word on: "What happens when an ingest is
+// killed?" asks "what", not "when"; "In what year …" asks for a time.
+const INTERROGATIVE = /\b(?:what|which|who|whom|whose|when|where|why|how)\b/i;
 
-// Checked in order: "how many years" asks for a quantity, "in what year" for a time.
+// "What is Thunderbird?": a short subject after a copula, nothing else asked.
+const DEFINITION = /^(?:what|who) (?:is|are|was|were) (?:an? |the )?[\p{L}\p{N}'’.+#-]+(?: [\p{L}\p{N}'’.+#-]+){0,2}\s*\?\s*$/iu;
+
+// Checked in order on the text from the interrogative on: "how many years" asks for a quantity.
 const TYPE_RULES: [AnswerType, RegExp][] = [
-  DEFINITION_RULE,
-  ["quantity", /\bhow (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy)\b|\bwhat (?:percentage|percent|proportion|fraction|number|amount|share|size|population)\b/],
-  ["time", /\bwhen\b|\b(?:what|which|in what|by what) (?:year|years|century|centuries|decade|date|day|month|time|period|era|age)\b/],
-  ["person", /\bwho(?:m|se)?\b/],
-  ["place", /\bwhere\b|\b(?:what|which|in what|in which) (?:country|countries|city|cities|state|region|place|continent|location|town|area|province|island|river)\b/],
-  ["reason", /\bwhy\b|\bwhat (?:caused|causes|was the cause|is the cause|was the reason|is the reason|led to)\b|\bfor what reason\b/],
+  ["definition", DEFINITION],
+  ["quantity", /^how (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy)\b|^what (?:percentage|percent|proportion|fraction|number|amount|share|size|population)\b/],
+  ["time", /^when\b|^(?:what|which) (?:year|years|century|centuries|decade|date|day|month|time|period|era|age)\b/],
+  ["person", /^who(?:m|se)?\b/],
+  ["place", /^where\b|^(?:what|which) (?:country|countries|city|cities|state|region|place|continent|location|town|area|province|island|river)\b/],
+  ["reason", /^why\b|^what (?:caused|causes|was the cause|is the cause|was the reason|is the reason|led to)\b|^what reasons?\b/],
 ];
 
 export function answerTypeOf(question: string): AnswerType {
-  const q = question.toLowerCase();
-  for (const [type, re] of TYPE_RULES) if (re.test(q)) return type;
+  const q = question.toLowerCase().trim();
+  const at = INTERROGATIVE.exec(q);
+  if (!at) return "other";
+  const asked = q.slice(at.index);
+  for (const [type, re] of TYPE_RULES) if (re.test(asked)) return type;
   return "other";
 }
 

@@ -31,20 +31,20 @@ export interface SupportModel {
 }
 
 export const SUPPORT_MODEL: SupportModel = {
-  bias: -4.3,
+  bias: -6.93,
   weights: {
-    coverage: 1.65,
-    localCoverage: -0.11,
-    contextCoverage: -0.2,
-    chunkCoverage: 0.54,
-    evidence: 3.47,
-    rareCoverage: 0.44,
-    proximity: -1.11,
-    bigrams: 0.92,
-    typeMatch: 0.92,
-    novelty: -1.56,
-    retrieval: -0.02,
-    reciprocalRank: 1.5,
+    coverage: 2.25,
+    localCoverage: 0.12,
+    contextCoverage: -0.4,
+    chunkCoverage: 0.48,
+    evidence: 4.25,
+    rareCoverage: 0.28,
+    proximity: 0,
+    bigrams: 0.41,
+    typeMatch: 1.11,
+    novelty: 0,
+    retrieval: 0,
+    reciprocalRank: 1.47,
   },
 };
 
