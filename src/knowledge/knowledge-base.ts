@@ -349,12 +349,20 @@ export class KnowledgeBase {
 
   /** An extractive answer with a citation for every sentence, or an honest "not found". */
   async answer(question: string, opts: AnswerOptions): Promise<GroundedAnswer> {
+    const { question: q, hits, idfOf } = await this.answerSources(question, opts);
+    return answerExtractively(q, hits, idfOf, opts.extractive);
+  }
+
+  /**
+   * What an extractive answer is made from: the chunks retrieved by the question's content terms
+   * (so "how much does … cost" ranks by what it asks about) and each term's idf in this base.
+   */
+  async answerSources(question: string, opts: AnswerOptions): Promise<{ question: string; hits: SearchHit[]; idfOf: (term: string) => number }> {
     const q = checkQuery(question, "question");
-    // Retrieval by the question's content terms, so "how much does … cost" ranks by what it asks about.
     const terms = questionTerms(q);
     const hits = terms.length === 0 ? [] : await this.rank(q, terms, { k: opts.k ?? 8, access: opts.access, filter: opts.filter });
     const stats = this.store.termStats(terms);
-    return answerExtractively(q, hits, (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks), opts.extractive);
+    return { question: q, hits, idfOf: (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks) };
   }
 
   /** A document with its extracted text, if the caller may read it. */

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { answerExtractively, NOT_FOUND_ANSWER, questionTerms } from "../../src/knowledge/answer/extractive.js";
 import type { SearchHit } from "../../src/knowledge/types.js";
+import { answerTypeOf, holdsAnswerType } from "../../src/knowledge/answer/select/question-type.js";
 
 const docText = "# Tickets\n\nAn adult ticket costs 12 euros. Children pay 6 euros.\n\nThe cafe sells tea.";
 const chunkStart = docText.indexOf("An adult");
@@ -47,4 +48,71 @@ test("the same sentence found in two documents is quoted once", () => {
   const a = answerExtractively("How much does an adult ticket cost?", [hit, copy], idf);
   assert.equal(a.citations.filter((c) => c.quote === "An adult ticket costs 12 euros.").length, 1);
   assert.equal(a.citations[0]!.docId, "doc1");
+});
+
+const passage = (text: string, rank = 1, score = 3): SearchHit => ({
+  rank, score, docId: `d${rank}`, source: `/kb/d${rank}.md`, title: "Museum", chunkId: `d${rank}-v1-0`, headingPath: [], page: null, start: 0, end: text.length, text,
+});
+
+test("prefers the sentence that answers (a year for 'when') over the one that repeats the question", () => {
+  const text = "The museum opened to visitors after a long restoration of the old museum building. The old museum building reopened to visitors in 1998 after restoration.";
+  const a = answerExtractively("When did the old museum building reopen to visitors?", [passage(text)], idf, { minSupport: 0 });
+  assert.match(a.sentences[0]!.text, /1998/);
+});
+
+test("a heading that repeats the question is never the answer", () => {
+  const text = "## Why does the STANDALONE_WASM flag exist?\n\nThe STANDALONE_WASM flag exists because some runtimes have no JavaScript.";
+  const a = answerExtractively("Why does the STANDALONE_WASM flag exist?", [passage(text)], idf, { minSupport: 0 });
+  assert.equal(a.supported, true);
+  assert.match(a.sentences[0]!.text, /^The STANDALONE_WASM flag exists because/);
+  assert.ok(a.sentences.every((s) => !s.text.startsWith("#")));
+});
+
+test("support is a probability; a stricter --min-support abstains, with the reason", () => {
+  const text = "An adult ticket costs 12 euros at the gate.";
+  const loose = answerExtractively("How much does an adult ticket cost?", [passage(text)], idf, { minSupport: 0 });
+  const s = loose.sentences[0]!.support;
+  assert.ok(s > 0 && s < 1);
+  const strict = answerExtractively("How much does an adult ticket cost?", [passage(text)], idf, { minSupport: Math.min(1, s + 0.01) });
+  assert.equal(strict.supported, false);
+  assert.equal(strict.abstention, "no-supported-sentence");
+  assert.match(strict.abstentionDetail ?? "", /support .* below the minimum/);
+  assert.equal(answerExtractively("How much?", [], idf).abstention, "no-sources");
+});
+
+test("a sentence sharing one common word with the question is not an answer", () => {
+  const text = "The gift shop sells postcards and maps of the city.";
+  const a = answerExtractively("What is the capital city of Australia?", [passage(text)], (t) => (t === "citi" ? 0.5 : 6));
+  assert.equal(a.supported, false);
+});
+
+test("no padding: a second sentence is quoted only when nearly as well supported as the first", () => {
+  const text = "An adult ticket costs 12 euros. The cafe sells tea and cake to visitors.";
+  const a = answerExtractively("How much does an adult ticket cost?", [passage(text)], idf, { minSupport: 0 });
+  assert.equal(a.sentences.length, 1);
+});
+
+test("question types come from the interrogative phrase; a type match needs something new", () => {
+  const cases: [string, string][] = [
+    ["How many players are on the team?", "quantity"],
+    ["In what year did the war end?", "time"],
+    ["When did the war end?", "time"],
+    ["Who led the army?", "person"],
+    ["Where did the settlers live?", "place"],
+    ["Why did the plan fail?", "reason"],
+    ["What is Thunderbird?", "definition"],
+    ["What did the treaty give France?", "other"],
+  ];
+  for (const [q, t] of cases) assert.equal(answerTypeOf(q), t, q);
+  const words = new Set(["when", "did", "the", "war", "end", "1945"]);
+  assert.equal(holdsAnswerType("time", "The war ended in 1918.", words), true);
+  assert.equal(holdsAnswerType("time", "The war of 1945 ended.", words), false);
+  assert.equal(holdsAnswerType("definition", "Thunderbird is an email client.", new Set(["what", "is", "thunderbird"])), true);
+});
+
+test("the type is read from the first interrogative: 'what happens when' is not a time question", () => {
+  assert.equal(answerTypeOf("What happens when an ingest is killed midway?"), "other");
+  assert.equal(answerTypeOf("In what year did the war end?"), "time");
+  assert.equal(answerTypeOf("For what reason did they leave?"), "reason");
+  assert.equal(answerTypeOf("How many years did it last?"), "quantity");
 });

@@ -23,6 +23,7 @@ interface AskFlags {
   mode?: SearchMode;
   embed?: string;
   stream?: boolean;
+  minSupport?: string;
   json?: boolean;
 }
 
@@ -51,8 +52,13 @@ sources it cites (term coverage; numbers and names must appear there): unsupport
 flagged (--verify flag) or removed (--verify remove), and when none is supported the answer says
 the knowledge base does not contain it. Each run stores a trace: \`strata trace <id> --kb <dir>\`.
 
+Extractive answers carry a support: the estimated probability that the quoted sentence holds the
+answer (calibrated on SQuAD 2.0 and off-topic questions). Below --min-support (default 0.5) the
+answer is "not found", with the reason; raise it to be wrong less often, lower it to answer more.
+
 Examples:
   strata ask "How much does an adult ticket cost?" --kb ./kb --as guest
+  strata ask "Who founded the museum?" --kb ./kb --min-support 0.7
   strata ask "How much does an adult ticket cost?" --kb ./kb --model openai:http://127.0.0.1:11434/v1#llama3
   strata ask "When do night tours start?" --kb ./kb --model gguf:./models/chat.gguf --verify remove --json`;
 
@@ -73,11 +79,13 @@ export function registerAsk(program: Command): void {
     .addOption(new Option("--mode <mode>", "with --model: retrieval mode (default: hybrid with --embed, else lexical)").choices(SEARCH_MODES))
     .option("--embed <ref>", "with --model: embedding model for dense or hybrid retrieval")
     .option("--stream", "with --model: print the answer as it is written even when stdout is not a terminal")
+    .option("--min-support <p>", "without --model: least estimated probability (0–1) that the quoted sentence answers; higher abstains more and is wrong less (default 0.5; see BENCHMARKS.md)")
     .option("--json", "print one JSON document: {answer, mode, supported, citations:[…], sentences, trace; with --model also usage, traceId}")
     .addHelpText("after", HELP)
     .action(withCommand(async (question: string, flags: AskFlags, ctx: CommandContext) => {
       const access = parseAccess(flags);
       const k = parsePositiveInt("-k", flags.k, 8, 100);
+      if (flags.model && flags.minSupport !== undefined) throw usageError("--min-support applies to extractive answers (without --model)", "leave out --min-support, or --model; a model's sentences are checked with --verify");
       if (!flags.model) {
         const stray = (["verify", "contextTokens", "maxTokens", "mode", "embed", "stream"] as const).find((f) => flags[f] !== undefined);
         if (stray) throw usageError(`--${stray.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} needs --model <ref>`, 'add a language model, e.g. --model openai:http://127.0.0.1:11434/v1#llama3');
@@ -120,18 +128,26 @@ async function askExtractively(question: string, flags: AskFlags, k: number, ctx
   const access = parseAccess(flags);
   const kb = KnowledgeBase.open(requireKb(flags.kb), {});
   try {
-    const a = await kb.answer(question, { access, k, filter: { tags: parseList(flags.tags) } });
+    const minSupport = parseSupport(flags.minSupport);
+    const a = await kb.answer(question, { access, k, filter: { tags: parseList(flags.tags) }, extractive: minSupport === undefined ? undefined : { minSupport } });
     if (flags.json) {
       ctx.printJson(a);
       return 0;
     }
     process.stdout.write(`${a.answer}\n\n`);
-    process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : " — not found"}\n`);
+    process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : ` — not found: ${a.abstentionDetail ?? a.abstention}`}\n`);
     printCitations(a);
     return 0;
   } finally {
     kb.close();
   }
+}
+
+function parseSupport(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const p = Number(value);
+  if (!/^\s*(?:0|1|0?\.\d+|1\.0*)\s*$/.test(value) || !(p >= 0 && p <= 1)) throw usageError(`--min-support must be a number from 0 to 1, not "${value.slice(0, 40)}"`, "e.g. --min-support 0.7 (stricter) or 0.3 (answers more, wrong more often)");
+  return p;
 }
 
 function printCitations(a: GroundedAnswer): void {

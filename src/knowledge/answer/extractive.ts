@@ -1,48 +1,47 @@
-// The embedded default answerer, which needs no language model: it quotes the sentences of the
-// retrieved chunks that cover the most of the question's (idf-weighted) terms, cites each one, and
-// abstains when no sentence covers enough — better "not found" than a guess.
-import { analyze, analyzeWithSpans } from "../analyzer.js";
-import { sentenceSpans } from "../sentences.js";
+// The embedded default answerer, which needs no language model: it scores every sentence of the
+// retrieved chunks as an answer to the question (select/candidates.ts, select/score.ts), quotes the
+// best one first with its citation, adds others only when they are nearly as good, and abstains when
+// the best one's calibrated support is below the bar — better "not found" than a guess.
 import type { SearchHit } from "../types.js";
-import type { AnswerCitation, AnswerSentence, GroundedAnswer } from "./types.js";
+import type { Abstention, AnswerCitation, AnswerSentence, GroundedAnswer } from "./types.js";
+import { analyzeQuestion, candidatesOf, type Candidate } from "./select/candidates.js";
+import { RANK_WEIGHTS, SUPPORT_MODEL, scoreOf, supportOf } from "./select/score.js";
+
+export { questionTerms } from "./select/candidates.js";
 
 export interface ExtractiveOptions {
-  /** Least weighted term coverage for a sentence to count as support (0–1). */
+  /**
+   * Least support for an answer (0–1): the estimated probability that the quoted sentence holds
+   * the answer, calibrated on SQuAD 2.0 and off-topic questions (BENCHMARKS.md has the curve).
+   * Higher abstains more and is wrong less.
+   */
   minSupport: number;
   /** Most sentences quoted in one answer. */
   maxSentences: number;
-  /** Further sentences must reach this share of the best sentence's coverage. */
+  /** Further sentences must reach this share of the best sentence's support. */
   relativeCutoff: number;
 }
 
-export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { minSupport: 0.5, maxSentences: 3, relativeCutoff: 0.8 };
+export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { minSupport: 0.5, maxSentences: 3, relativeCutoff: 0.9 };
 
 export const NOT_FOUND_ANSWER = "The knowledge base does not contain an answer to this question.";
 
-// Words that shape a question but are not its subject ("how much does … cost").
-const QUESTION_WORDS = new Set(
-  analyze("how much many what when where who whom whose why which do does did can could would should shall may might i me my we our you your tell please about there here describe explain"),
-);
-
-/** The question's content terms, deduplicated, in order. */
-export function questionTerms(question: string): string[] {
-  return [...new Set(analyze(question).filter((t) => !QUESTION_WORDS.has(t)))];
-}
-
-interface Candidate {
-  hit: SearchHit;
-  start: number;
-  end: number;
-  text: string;
-  coverage: number;
+interface Scored extends Candidate {
   score: number;
+  support: number;
 }
 
-// A heading line or a fragment is not a claim: it may match the question's words but answers nothing.
-function looksLikeClaim(sentence: string): boolean {
-  if (/^#{1,6}\s/.test(sentence)) return false;
-  const words = sentence.split(/\s+/).filter(Boolean).length;
-  return words >= 4 || /[.!?]$/.test(sentence);
+/** Every candidate sentence of the hits with its score and support, best first. */
+export function rankSentences(question: string, hits: SearchHit[], idfOf: (term: string) => number): { terms: string[]; ranked: Scored[] } {
+  const q = analyzeQuestion(question, idfOf);
+  const ranked = candidatesOf(q, hits)
+    .map((c) => {
+      const score = scoreOf(c.features, RANK_WEIGHTS);
+      return { ...c, score, support: supportOf(c.features, SUPPORT_MODEL) };
+    })
+    // Ties go to the better-ranked chunk, then to the shorter sentence.
+    .sort((a, b) => b.score - a.score || a.hit.rank - b.hit.rank || a.text.length - b.text.length);
+  return { terms: q.terms, ranked };
 }
 
 export function answerExtractively(
@@ -53,46 +52,29 @@ export function answerExtractively(
 ): GroundedAnswer {
   const t0 = performance.now();
   const opts = { ...DEFAULT_EXTRACTIVE, ...options };
-  const terms = questionTerms(question);
-  const weight = new Map(terms.map((t) => [t, idfOf(t)]));
-  const total = [...weight.values()].reduce((a, b) => a + b, 0);
-  const topScore = hits[0]?.score ?? 1;
-
-  const candidates: Candidate[] = [];
-  const seen = new Set<string>();
-  for (const hit of hits) {
-    for (const s of sentenceSpans(hit.text)) {
-      const start = hit.start + s.start;
-      const end = hit.start + s.end;
-      const key = `${hit.docId}:${start}:${end}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const text = hit.text.slice(s.start, s.end);
-      if (!looksLikeClaim(text)) continue;
-      const present = new Set(analyzeWithSpans(text).map((t) => t.term));
-      let covered = 0;
-      for (const [t, w] of weight) if (present.has(t)) covered += w;
-      const coverage = total > 0 ? covered / total : 0;
-      // Coverage decides; the chunk's retrieval score and brevity break ties.
-      const score = coverage + 0.05 * (hit.score / (topScore || 1)) - 0.0001 * text.length;
-      candidates.push({ hit, start, end, text, coverage, score });
-    }
-  }
-  candidates.sort((a, b) => b.score - a.score);
-  const best = candidates[0];
+  const { terms, ranked } = rankSentences(question, hits, idfOf);
+  const best = ranked[0];
   const trace = {
     terms,
     retrieved: hits.map((h) => ({ rank: h.rank, chunkId: h.chunkId, source: h.source, score: h.score })),
     ms: 0,
   };
-  if (!best || best.coverage < opts.minSupport) {
+  // NaN support (it cannot happen, but a broken feature must never pass as support) abstains too.
+  if (!best || !(best.support >= opts.minSupport)) {
+    const abstention: Abstention = hits.length === 0 ? "no-sources" : "no-supported-sentence";
+    const abstentionDetail =
+      hits.length === 0
+        ? "no source matches the question's terms"
+        : !best
+          ? "the matching sources hold no sentence that states something (only headings, questions or code)"
+          : `the best sentence's support ${best.support.toFixed(2)} is below the minimum ${opts.minSupport}`;
     trace.ms = performance.now() - t0;
-    return { question, answer: NOT_FOUND_ANSWER, mode: "extractive", supported: false, citations: [], sentences: [], trace };
+    return { question, answer: NOT_FOUND_ANSWER, mode: "extractive", supported: false, citations: [], sentences: [], trace, abstention, abstentionDetail };
   }
   // The same sentence in two documents (copies, versions) is quoted once, from the better-ranked one.
   const said = new Set<string>();
-  const chosen = candidates
-    .filter((c) => c.coverage >= Math.max(opts.minSupport, opts.relativeCutoff * best.coverage))
+  const chosen = ranked
+    .filter((c) => c.support >= Math.max(opts.minSupport, opts.relativeCutoff * best.support))
     .filter((c) => {
       const key = c.text.replace(/\s+/g, " ").toLowerCase();
       if (said.has(key)) return false;
@@ -110,9 +92,9 @@ export function answerExtractively(
     start: c.start,
     end: c.end,
     quote: c.text,
-    score: Number(c.coverage.toFixed(4)),
+    score: Number(c.support.toFixed(4)),
   }));
-  const sentences: AnswerSentence[] = chosen.map((c, i) => ({ text: c.text, citations: [i + 1], support: Number(c.coverage.toFixed(4)), supported: true }));
+  const sentences: AnswerSentence[] = chosen.map((c, i) => ({ text: c.text, citations: [i + 1], support: Number(c.support.toFixed(4)), supported: true }));
   trace.ms = performance.now() - t0;
   return {
     question,

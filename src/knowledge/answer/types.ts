@@ -37,7 +37,7 @@ export interface SentenceEvidence {
 export interface AnswerSentence {
   text: string;
   citations: number[];
-  /** Extractive: share of the question's weighted terms the sentence covers. Generative: share of the sentence's weighted terms the cited text covers (0–1). */
+  /** Extractive: the calibrated support, the estimated probability that the sentence holds the answer. Generative: share of the sentence's weighted terms the cited text covers (0–1). */
   support: number;
   supported: boolean;
   /** Generative mode: the verification verdict and its reason in words. */
@@ -80,8 +80,10 @@ export interface GroundedAnswer {
   };
   /** Generative mode: the model that answered. */
   model?: string;
-  /** Generative mode: why the answer abstained, when it did. */
+  /** Why the answer abstained, when it did (both modes). */
   abstention?: Abstention;
+  /** Extractive mode: the abstention's reason in words (e.g. the best sentence's support and the bar). */
+  abstentionDetail?: string;
   /** Generative mode: what the model's calls cost. */
   usage?: AnswerUsage;
   /** Id of the stored trace (`strata trace <id>`). */
