@@ -14,7 +14,8 @@ import { DenseRetriever } from "./dense/dense-retriever.js";
 import { embedMissingChunks, type EmbedOptions, type EmbedReport } from "./dense/embed-chunks.js";
 import { reciprocalRankFusion, type Retriever } from "./fusion.js";
 import { checkQuery } from "./limits.js";
-import { loadBytes } from "./loaders/index.js";
+import { sharedParsePool } from "./loaders/parse-pool.js";
+import type { ParseLimits } from "./loaders/parse-limits.js";
 import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
 import { collectSources } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
@@ -44,6 +45,8 @@ export interface IngestOptions extends LongOperationOptions {
   include?: string[];
   exclude?: string[];
   maxBytes?: number;
+  /** How far one document may expand while parsed (loaders/parse-limits.ts). */
+  limits?: Partial<ParseLimits>;
   chunking?: Partial<ChunkingOptions>;
 }
 
@@ -134,7 +137,7 @@ export class KnowledgeBase {
     for (const file of files) {
       throwIfAborted(opts.signal);
       try {
-        const status = await this.ingestFile(file, { acl, tags, maxBytes, chunking: opts.chunking, signal: opts.signal });
+        const status = await this.ingestFile(file, { acl, tags, maxBytes, limits: opts.limits, chunking: opts.chunking, signal: opts.signal });
         report[status]++;
       } catch (e) {
         if (e instanceof StrataError && e.code === "ABORTED") throw e;
@@ -148,14 +151,14 @@ export class KnowledgeBase {
 
   private async ingestFile(
     file: string,
-    o: { acl: Acl; tags: string[]; maxBytes: number; chunking?: Partial<ChunkingOptions>; signal?: AbortSignal },
+    o: { acl: Acl; tags: string[]; maxBytes: number; limits?: Partial<ParseLimits>; chunking?: Partial<ChunkingOptions>; signal?: AbortSignal },
   ): Promise<WriteStatus> {
     const bytes = await readSourceBytes(file, o.maxBytes, o.signal);
     const size = bytes.length;
     const hash = sha256(bytes);
     const existing = this.store.findBySource(file);
     if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return "unchanged";
-    const document = await loadBytes(bytes, file, { maxBytes: o.maxBytes, signal: o.signal });
+    const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking }, o.signal);
     return this.writeExtracted({ source: file, document, hash, size }, o);
   }
 

@@ -7,7 +7,8 @@ import { StrataError, throwIfAborted, toStrataError } from "../core/errors.js";
 import type { ProgressListener } from "../core/events.js";
 import { sha256 } from "../core/hash.js";
 import type { IngestFailure, IngestReport, KnowledgeBase } from "../knowledge/knowledge-base.js";
-import { loadBytes } from "../knowledge/loaders/index.js";
+import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
+import { sharedParsePool } from "../knowledge/loaders/parse-pool.js";
 import type { PageSpan } from "../knowledge/store/readable-documents.js";
 import type { Acl } from "../knowledge/types.js";
 import { pageSpansOf } from "./pages.js";
@@ -63,6 +64,8 @@ export async function ingestUploads(
     acl: Acl;
     tags: string[];
     maxBytes: number;
+    /** How far one document may expand while parsed; parsing runs in the worker pool, off the event loop. */
+    limits?: Partial<ParseLimits>;
     embedder?: EmbeddingModel;
     /** Called for each stored document with the page spans of its text (empty when unpaged). */
     onStored?: (docId: string, version: number, pages: PageSpan[]) => void;
@@ -85,7 +88,7 @@ export async function ingestUploads(
       const existing = kb.store.findBySource(source);
       if (existing && kb.store.isUnchanged(existing, hash, acl, tags)) report.unchanged++;
       else {
-        const document = await loadBytes(file.bytes, name, { maxBytes: o.maxBytes, signal: o.signal });
+        const document = await sharedParsePool().parse({ bytes: file.bytes, name, maxBytes: o.maxBytes, limits: o.limits }, o.signal);
         report[kb.writeExtracted({ source, document, hash, size: file.bytes.length }, { acl, tags })]++;
         const stored = kb.store.findBySource(source);
         if (stored) o.onStored?.(stored.docId, stored.version, pageSpansOf(document));
