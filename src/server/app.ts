@@ -8,6 +8,7 @@ import type { Writable } from "node:stream";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
 import { Accounts, type Scope } from "./accounts.js";
 import type { ServerContext, ServerLimits } from "./context.js";
 import { openServerDb } from "./db.js";
@@ -45,6 +46,8 @@ export interface StrataServerOptions {
   uploadLimit?: number;
   /** Most files per upload (default 100). */
   maxUploadFiles?: number;
+  /** How far an uploaded document may expand while parsed (defaults in knowledge/loaders/parse-limits.ts). */
+  parseLimits?: Partial<ParseLimits>;
   /** Requests per key per window; false turns the limit off (default 600 per minute). */
   rateLimit?: { max: number; windowMs: number } | false;
   /** Failed authentications per client address per minute before 429 (default 30). */
@@ -114,7 +117,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     throw e;
   }
   const timeoutMs = opts.timeoutMs ?? 300_000;
-  const limits: ServerLimits = { bodyLimit: opts.bodyLimit ?? 2 * MiB, uploadLimit: opts.uploadLimit ?? 50 * MiB, maxUploadFiles: opts.maxUploadFiles ?? 100, handlerTimeoutMs: timeoutMs };
+  const limits: ServerLimits = { bodyLimit: opts.bodyLimit ?? 2 * MiB, uploadLimit: opts.uploadLimit ?? 50 * MiB, maxUploadFiles: opts.maxUploadFiles ?? 100, handlerTimeoutMs: timeoutMs, parse: opts.parseLimits };
   const kbs = new KbRegistry(db, opts.dataDir);
   const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits, dataDir: resolve(opts.dataDir) };
   const routes = new RouteTable(limits.handlerTimeoutMs);

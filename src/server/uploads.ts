@@ -7,6 +7,7 @@ import { StrataError, throwIfAborted, toStrataError } from "../core/errors.js";
 import type { ProgressListener } from "../core/events.js";
 import { sha256 } from "../core/hash.js";
 import type { IngestFailure, IngestReport, KnowledgeBase } from "../knowledge/knowledge-base.js";
+import { escapeName } from "../knowledge/loaders/file-names.js";
 import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
 import { sharedParsePool } from "../knowledge/loaders/parse-pool.js";
 import type { PageSpan } from "../knowledge/store/readable-documents.js";
@@ -35,7 +36,7 @@ const MAX_NAME_LENGTH = 200;
 export function sanitizeFileName(raw: string): string {
   const name = raw.normalize("NFC").trim();
   const refuse = (why: string): never => {
-    throw new StrataError("USAGE", `file name "${raw.slice(0, 100).replace(/[\p{Cc}]/gu, "?")}" is not allowed: ${why}`, "upload the file under a plain name such as report.pdf");
+    throw new StrataError("USAGE", `file name "${escapeName(raw.slice(0, 100))}" is not allowed: ${why}`, "upload the file under a plain name such as report.pdf");
   };
   if (name === "") refuse("it is empty");
   if (/[/\\]/.test(name)) refuse("it contains a path separator");
@@ -79,7 +80,7 @@ export async function ingestUploads(
   let done = 0;
   for (const file of files) {
     throwIfAborted(o.signal);
-    let label = file.name;
+    let label = escapeName(file.name);
     try {
       const name = sanitizeFileName(file.name);
       const source = uploadSource(o.user, name);
