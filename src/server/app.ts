@@ -10,6 +10,7 @@ import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
 import { Accounts, type Scope } from "./accounts.js";
+import { AuthLimits } from "./auth-limits.js";
 import type { ServerContext, ServerLimits } from "./context.js";
 import { openServerDb } from "./db.js";
 import { openAiErrorBody, ServerError, toApiError } from "./errors.js";
@@ -50,8 +51,10 @@ export interface StrataServerOptions {
   parseLimits?: Partial<ParseLimits>;
   /** Requests per key per window; false turns the limit off (default 600 per minute). */
   rateLimit?: { max: number; windowMs: number } | false;
-  /** Failed authentications per client address per minute before 429 (default 30). */
+  /** Failed authentications per client address, and per key id, per minute before 429 (default 30). */
   authFailureLimit?: number;
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; default none: the peer address counts. */
+  trustProxy?: string[];
   /** Longest a handler may run, and longest to receive a request, ms (default 300 000). */
   timeoutMs?: number;
   /** Origins allowed to call the API from a browser (CORS); default none. */
@@ -80,29 +83,6 @@ export interface StrataServer {
 
 const isApiPath = (url: string): boolean => /^\/(api|v1)(\/|$|\?)/.test(url);
 
-/** Per-address count of failed authentications, so nobody can guess keys at scrypt speed. */
-class AuthFailures {
-  private readonly seen = new Map<string, { count: number; resetAt: number }>();
-  constructor(private readonly limit: number) {}
-
-  blocked(ip: string): number | undefined {
-    const e = this.seen.get(ip);
-    if (!e || e.resetAt <= Date.now()) return undefined;
-    return e.count >= this.limit ? Math.ceil((e.resetAt - Date.now()) / 1000) : undefined;
-  }
-
-  fail(ip: string): void {
-    const now = Date.now();
-    let e = this.seen.get(ip);
-    if (!e || e.resetAt <= now) {
-      if (this.seen.size > 10_000) for (const [k, v] of this.seen) if (v.resetAt <= now) this.seen.delete(k);
-      e = { count: 0, resetAt: now + 60_000 };
-      this.seen.set(ip, e);
-    }
-    e.count++;
-  }
-}
-
 export async function createStrataServer(opts: StrataServerOptions): Promise<StrataServer> {
   const startedAt = Date.now();
   const slots = opts.trainingSlots ?? 1;
@@ -122,13 +102,15 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
   const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits, dataDir: resolve(opts.dataDir) };
   const routes = new RouteTable(limits.handlerTimeoutMs);
   const ui = new StaticUi(opts.webRoot ?? defaultWebRoot());
-  const failures = new AuthFailures(opts.authFailureLimit ?? 30);
+  const failures = new AuthLimits({ perAddress: opts.authFailureLimit ?? 30, perKeyId: opts.authFailureLimit ?? 30 });
   const cors = new Set(opts.corsOrigins ?? []);
   let closing = false;
 
   const logger = opts.logger === false ? false : { level: opts.logger?.level ?? "info", ...(opts.logger?.stream ? { stream: opts.logger.stream } : {}) };
   const app = Fastify({
     logger,
+    // request.ip is the X-Forwarded-For client only when the peer is one of these proxies.
+    trustProxy: opts.trustProxy?.length ? opts.trustProxy : false,
     bodyLimit: limits.bodyLimit,
     requestTimeout: timeoutMs,
     keepAliveTimeout: 5_000,
@@ -138,6 +120,28 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     genReqId: () => `req-${randomBytes(6).toString("hex")}`,
   });
   app.setValidatorCompiler(routes.compiler);
+
+  /**
+   * Bearer key → caller. The cheap pre-check comes first: a valid key passes in microseconds whatever
+   * the failure counts; a bogus one fails in microseconds and counts; only a key that needs scrypt
+   * waits on the counts, and reserves its failure before hashing.
+   */
+  const authenticate = async (request: FastifyRequest): Promise<NonNullable<FastifyRequest["caller"]>> => {
+    const ip = request.ip;
+    const tooMany = (wait: number): ServerError =>
+      new ServerError("RATE_LIMITED", "too many failed authentications from this address or for this key", `wait ${wait} s and check the key`, { "retry-after": String(wait) });
+    const m = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(request.headers.authorization ?? "");
+    const pre = m ? accounts.precheck(m[1]!) : undefined;
+    if (pre?.state === "valid") return accounts.authenticate(m![1]!, pre);
+    const keyId = pre?.state === "needs-hash" ? pre.keyId : undefined;
+    const wait = failures.blocked(ip, keyId);
+    if (wait !== undefined) throw tooMany(wait);
+    failures.fail(ip, keyId);
+    if (!m) throw new ServerError("UNAUTHORIZED", "this route needs an API key", "send Authorization: Bearer <key>", { "www-authenticate": 'Bearer realm="strata"' });
+    const caller = await accounts.authenticate(m[1]!, pre);
+    failures.succeeded(ip, keyId!);
+    return caller;
+  };
 
   // ---------- hooks: shutdown, CORS, auth ----------
   app.addHook("onRequest", async (request, reply) => {
@@ -158,19 +162,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     }
     const auth = request.routeOptions.config?.auth;
     if (auth === "public" || (auth === undefined && !isApiPath(request.url))) return;
-    const wait = failures.blocked(request.ip);
-    if (wait !== undefined) throw new ServerError("RATE_LIMITED", "too many failed authentications from this address", `wait ${wait} s and check the key`, { "retry-after": String(wait) });
-    const m = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(request.headers.authorization ?? "");
-    if (!m) {
-      failures.fail(request.ip);
-      throw new ServerError("UNAUTHORIZED", "this route needs an API key", "send Authorization: Bearer <key>", { "www-authenticate": 'Bearer realm="strata"' });
-    }
-    try {
-      request.caller = await accounts.authenticate(m[1]!);
-    } catch (e) {
-      failures.fail(request.ip);
-      throw e;
-    }
+    request.caller = await authenticate(request);
     if (auth !== undefined && auth !== "any" && !request.caller.scopes.includes(auth as Scope)) {
       throw new ServerError("FORBIDDEN", `this key lacks the ${auth} scope`, `ask an admin for a key with the ${auth} scope`);
     }

@@ -25,6 +25,7 @@ interface ServeFlags extends ParseLimitFlags {
   shutdownTimeout?: string;
   trainingSlots?: string;
   cors?: string;
+  trustProxy?: string;
   web?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   quiet?: boolean;
@@ -112,6 +113,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       timeoutMs: timeoutS * 1000,
       trainingSlots,
       corsOrigins: parseList(flags.cors),
+      trustProxy: parseList(flags.trustProxy),
       webRoot: flags.web,
       logger: flags.quiet ? false : { level: flags.logLevel ?? "info", stream: process.stderr },
     }).catch((e: unknown) => {
@@ -211,6 +213,7 @@ export function registerServe(program: Command): void {
     .option("--shutdown-timeout <s>", "on SIGTERM, how long requests in flight may take to finish (default 30)")
     .option("--training-slots <n>", "training runs that may train at once (default 1; 0 = training runs off)")
     .option("--cors <origins>", "origins allowed to call the API from a browser, comma-separated (default none)")
+    .option("--trust-proxy <addrs>", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client (default none)")
     .option("--web <dir>", "web UI folder (default: the package's web/dist)")
     .option("--log-level <level>", "fatal, error, warn, info (default), debug or trace")
     .option("--quiet", "no request logs");
