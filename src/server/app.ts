@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
 import { Accounts, type Scope } from "./accounts.js";
 import { AuthLimits } from "./auth-limits.js";
+import { configureSseCaps, type SseCaps } from "./sse-caps.js";
 import type { ServerContext, ServerLimits } from "./context.js";
 import { openServerDb } from "./db.js";
 import { openAiErrorBody, ServerError, toApiError } from "./errors.js";
@@ -61,6 +62,8 @@ export interface StrataServerOptions {
   corsOrigins?: string[];
   /** Training runs that may train at once (default 1: a trainer takes every core); 0 turns training runs off. */
   trainingSlots?: number;
+  /** Concurrent event streams per key and per run before 429 (defaults in sse-caps.ts). */
+  sseCaps?: Partial<SseCaps>;
   /** The web UI's folder (default <package>/web/dist). */
   webRoot?: string;
   /** Structured (JSON) logs: where and how much; false for none. */
@@ -120,6 +123,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     genReqId: () => `req-${randomBytes(6).toString("hex")}`,
   });
   app.setValidatorCompiler(routes.compiler);
+  configureSseCaps(app, opts.sseCaps);
 
   /**
    * Bearer key → caller. The cheap pre-check comes first: a valid key passes in microseconds whatever
