@@ -28,6 +28,7 @@ import type { Tokenizer } from "../../../tokenizer/index.js";
 import { Sampler, StopSequenceMatcher } from "../../sampling.js";
 import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelPrice, SamplingOptions, StreamEvent } from "../../types.js";
 import { priceFor, withCost } from "../../usage.js";
+import { assertFiniteLogits } from "../../finite-check.js";
 import { type InferenceEngine, LlamaInference, type LossTotals } from "./engine.js";
 import type { Llama } from "../../../nn/index.js";
 
@@ -209,6 +210,7 @@ export class BuiltinLanguageModel implements LanguageModel {
         finish = "aborted";
         break;
       }
+      assertFiniteLogits(logits, outputTokens);
       const id = sampler.sample(logits, history);
       history.push(id);
       outputTokens++;
