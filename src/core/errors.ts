@@ -13,6 +13,7 @@ export type ErrorCode =
   | "BINARY_FILE"
   | "INVALID_UTF8"
   | "PARSE_FAILED"
+  | "PARSE_LIMIT"
   | "UNSUPPORTED_TYPE"
   | "SYMLINK_LOOP"
   | "UNREADABLE"

@@ -14,7 +14,8 @@ import { DenseRetriever } from "./dense/dense-retriever.js";
 import { embedMissingChunks, type EmbedOptions, type EmbedReport } from "./dense/embed-chunks.js";
 import { reciprocalRankFusion, type Retriever } from "./fusion.js";
 import { checkQuery } from "./limits.js";
-import { loadBytes } from "./loaders/index.js";
+import { sharedParsePool } from "./loaders/parse-pool.js";
+import type { ParseLimits } from "./loaders/parse-limits.js";
 import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
 import { collectSources } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
@@ -45,6 +46,8 @@ export interface IngestOptions extends LongOperationOptions {
   include?: string[];
   exclude?: string[];
   maxBytes?: number;
+  /** How far one document may expand while parsed (loaders/parse-limits.ts). */
+  limits?: Partial<ParseLimits>;
   chunking?: Partial<ChunkingOptions>;
 }
 
@@ -160,7 +163,7 @@ export class KnowledgeBase {
     for (const p of problems) report.failed.push(failure(p.source, p.error));
     const acl: Acl = { users: [...new Set(opts.acl?.users ?? [])], groups: [...new Set(opts.acl?.groups ?? [])] };
     const tags = [...new Set(opts.tags ?? [])];
-    const o = { acl, tags, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, chunking: opts.chunking, signal: opts.signal };
+    const o = { acl, tags, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, limits: opts.limits, chunking: opts.chunking, signal: opts.signal };
     let done = 0;
     let batch: { file: string; input: DocumentInput }[] = [];
     let batchStarted = Date.now();
@@ -196,7 +199,7 @@ export class KnowledgeBase {
   /** Reads, hashes, parses and chunks one file; never rejects (failures are results). */
   private async prepareFile(
     file: string,
-    o: { acl: Acl; tags: string[]; maxBytes: number; chunking?: Partial<ChunkingOptions>; signal?: AbortSignal },
+    o: { acl: Acl; tags: string[]; maxBytes: number; limits?: Partial<ParseLimits>; chunking?: Partial<ChunkingOptions>; signal?: AbortSignal },
   ): Promise<PreparedFile> {
     try {
       const bytes = await readSourceBytes(file, o.maxBytes, o.signal);
@@ -204,7 +207,7 @@ export class KnowledgeBase {
       const hash = sha256(bytes);
       const existing = this.store.findBySource(file);
       if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return { kind: "unchanged", file };
-      const document = await loadBytes(bytes, file, { maxBytes: o.maxBytes, signal: o.signal });
+      const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking }, o.signal);
       return { kind: "ready", file, input: this.documentInput({ source: file, document, hash, size }, o) };
     } catch (error) {
       return { kind: "failed", file, error };

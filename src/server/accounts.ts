@@ -109,6 +109,18 @@ interface KeyRow {
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
+  check_hash: string | null;
+}
+
+/**
+ * What a token is, found without any slow hash: "valid" (its row), "invalid" (wrong format,
+ * unknown key id, or a fast check that failed), or "needs-hash" (a chosen key or a key from
+ * before schema 2, checked with scrypt; `keyId` is the non-secret id the failures count against).
+ */
+export type Precheck = { state: "valid"; row: KeyRowRef } | { state: "invalid" } | { state: "needs-hash"; keyId: string };
+/** A key row, opaque outside this file. */
+export interface KeyRowRef {
+  readonly id: string;
 }
 
 function keyInfo(r: KeyRow): KeyInfo {
@@ -137,6 +149,8 @@ export class Accounts {
   private readonly verified = new Map<string, Buffer>();
   /** Verifications under way, so many first requests with one key share one scrypt. */
   private readonly verifying = new Map<string, Promise<boolean>>();
+  /** SHA-256 of the STRATA_ADMIN_KEY this process was started with: bogus tokens fail without scrypt. */
+  private envDigest: Buffer | undefined;
 
   constructor(private readonly db: Database.Database) {}
 
@@ -201,9 +215,10 @@ export class Accounts {
       expiresAt = new Date(t).toISOString();
     }
     const hash = await hashKey(key);
+    const check = KEY_PATTERN.test(key) ? digest(key).toString("hex") : null;
     this.db
-      .prepare("INSERT INTO api_keys (id, user, hash, scopes, origin, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(id, k.user, hash, JSON.stringify(scopes), k.origin ?? "api", k.name ?? null, new Date().toISOString(), expiresAt);
+      .prepare("INSERT INTO api_keys (id, user, hash, scopes, origin, name, created_at, expires_at, check_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(id, k.user, hash, JSON.stringify(scopes), k.origin ?? "api", k.name ?? null, new Date().toISOString(), expiresAt, check);
     return this.getKey(id)!;
   }
 
@@ -241,16 +256,22 @@ export class Accounts {
     if (!this.getUser(ADMIN_USER)) this.createUser(ADMIN_USER, []);
     if (opts.envKey !== undefined) {
       const envKey = opts.envKey;
+      this.envDigest = digest(envKey);
       if (envKey.length < MIN_ENV_KEY_LENGTH || /\s/.test(envKey)) {
         throw new ServerError("USAGE", `STRATA_ADMIN_KEY must be at least ${MIN_ENV_KEY_LENGTH} characters without spaces`, "generate one, e.g. `openssl rand -base64 32`");
       }
       const envRows = this.db.prepare("SELECT * FROM api_keys WHERE origin = 'env' AND revoked_at IS NULL").all() as KeyRow[];
       let current = false;
       for (const r of envRows) {
-        if (await verifyKey(envKey, r.hash)) current = true;
-        else this.revokeKey(r.id);
+        if (await verifyKey(envKey, r.hash)) {
+          current = true;
+          this.verified.set(r.id, this.envDigest);
+        } else this.revokeKey(r.id);
       }
-      if (!current) await this.storeKey(randomBytes(8).toString("hex"), envKey, { user: ADMIN_USER, scopes: SCOPES, origin: "env", name: "STRATA_ADMIN_KEY" });
+      if (!current) {
+        const info = await this.storeKey(randomBytes(8).toString("hex"), envKey, { user: ADMIN_USER, scopes: SCOPES, origin: "env", name: "STRATA_ADMIN_KEY" });
+        this.verified.set(info.id, this.envDigest);
+      }
       return { activeAdminKeys: this.activeAdminKeys() };
     }
     if (opts.firstStart) {
@@ -260,9 +281,33 @@ export class Accounts {
     return { activeAdminKeys: this.activeAdminKeys() };
   }
 
+  /** Classifies a token in microseconds (SHA-256 at most), before any rate limit or scrypt. */
+  precheck(token: string): Precheck {
+    const d = digest(token);
+    const m = KEY_PATTERN.exec(token);
+    if (m) {
+      const row = this.db.prepare("SELECT * FROM api_keys WHERE id = ?").get(m[1]) as KeyRow | undefined;
+      if (!row) return { state: "invalid" };
+      const seen = this.verified.get(row.id);
+      if (seen && timingSafeEqual(seen, d)) return { state: "valid", row };
+      if (row.check_hash) return timingSafeEqual(Buffer.from(row.check_hash, "hex"), d) ? { state: "valid", row } : { state: "invalid" };
+      return { state: "needs-hash", keyId: row.id };
+    }
+    if (token.length < MIN_ENV_KEY_LENGTH || token.length > 1024) return { state: "invalid" };
+    const envRows = this.db.prepare("SELECT * FROM api_keys WHERE origin = 'env' AND revoked_at IS NULL").all() as KeyRow[];
+    if (envRows.length === 0) return { state: "invalid" };
+    for (const row of envRows) {
+      const seen = this.verified.get(row.id);
+      if (seen && timingSafeEqual(seen, d)) return { state: "valid", row };
+    }
+    // Started with STRATA_ADMIN_KEY: that is the one env key (older ones were revoked), so a different token is wrong.
+    if (this.envDigest) return timingSafeEqual(this.envDigest, d) ? { state: "needs-hash", keyId: "env" } : { state: "invalid" };
+    return { state: "needs-hash", keyId: "env" };
+  }
+
   /** The caller a bearer token stands for; any failure is UNAUTHORIZED with the reason. */
-  async authenticate(token: string): Promise<Caller> {
-    const row = await this.findVerified(token);
+  async authenticate(token: string, pre: Precheck = this.precheck(token)): Promise<Caller> {
+    const row = pre.state === "valid" ? (pre.row as KeyRow) : pre.state === "invalid" ? undefined : await this.findVerified(token);
     if (!row) throw unauthorized("the API key is not valid", "check the key (it is shown once, when it is created); an admin can make a new one");
     if (row.revoked_at) throw unauthorized("the API key has been revoked", "ask an admin for a new key");
     if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw unauthorized(`the API key expired at ${row.expires_at}`, "ask an admin for a new key");
@@ -290,6 +335,8 @@ export class Accounts {
       if (await check) {
         if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
         this.verified.set(row.id, d);
+        // A key from before schema 2 gets its fast check now: it never pays scrypt again.
+        if (m && !row.check_hash) this.db.prepare("UPDATE api_keys SET check_hash = ? WHERE id = ? AND check_hash IS NULL").run(d.toString("hex"), row.id);
         return row;
       }
     }

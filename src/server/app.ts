@@ -8,7 +8,10 @@ import type { Writable } from "node:stream";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
 import { Accounts, type Scope } from "./accounts.js";
+import { AuthLimits } from "./auth-limits.js";
+import { configureSseCaps, type SseCaps } from "./sse-caps.js";
 import type { ServerContext, ServerLimits } from "./context.js";
 import { openServerDb } from "./db.js";
 import { openAiErrorBody, ServerError, toApiError } from "./errors.js";
@@ -45,16 +48,22 @@ export interface StrataServerOptions {
   uploadLimit?: number;
   /** Most files per upload (default 100). */
   maxUploadFiles?: number;
+  /** How far an uploaded document may expand while parsed (defaults in knowledge/loaders/parse-limits.ts). */
+  parseLimits?: Partial<ParseLimits>;
   /** Requests per key per window; false turns the limit off (default 600 per minute). */
   rateLimit?: { max: number; windowMs: number } | false;
-  /** Failed authentications per client address per minute before 429 (default 30). */
+  /** Failed authentications per client address, and per key id, per minute before 429 (default 30). */
   authFailureLimit?: number;
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; default none: the peer address counts. */
+  trustProxy?: string[];
   /** Longest a handler may run, and longest to receive a request, ms (default 300 000). */
   timeoutMs?: number;
   /** Origins allowed to call the API from a browser (CORS); default none. */
   corsOrigins?: string[];
   /** Training runs that may train at once (default 1: a trainer takes every core); 0 turns training runs off. */
   trainingSlots?: number;
+  /** Concurrent event streams per key and per run before 429 (defaults in sse-caps.ts). */
+  sseCaps?: Partial<SseCaps>;
   /** The web UI's folder (default <package>/web/dist). */
   webRoot?: string;
   /** Structured (JSON) logs: where and how much; false for none. */
@@ -77,29 +86,6 @@ export interface StrataServer {
 
 const isApiPath = (url: string): boolean => /^\/(api|v1)(\/|$|\?)/.test(url);
 
-/** Per-address count of failed authentications, so nobody can guess keys at scrypt speed. */
-class AuthFailures {
-  private readonly seen = new Map<string, { count: number; resetAt: number }>();
-  constructor(private readonly limit: number) {}
-
-  blocked(ip: string): number | undefined {
-    const e = this.seen.get(ip);
-    if (!e || e.resetAt <= Date.now()) return undefined;
-    return e.count >= this.limit ? Math.ceil((e.resetAt - Date.now()) / 1000) : undefined;
-  }
-
-  fail(ip: string): void {
-    const now = Date.now();
-    let e = this.seen.get(ip);
-    if (!e || e.resetAt <= now) {
-      if (this.seen.size > 10_000) for (const [k, v] of this.seen) if (v.resetAt <= now) this.seen.delete(k);
-      e = { count: 0, resetAt: now + 60_000 };
-      this.seen.set(ip, e);
-    }
-    e.count++;
-  }
-}
-
 export async function createStrataServer(opts: StrataServerOptions): Promise<StrataServer> {
   const startedAt = Date.now();
   const slots = opts.trainingSlots ?? 1;
@@ -114,18 +100,20 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     throw e;
   }
   const timeoutMs = opts.timeoutMs ?? 300_000;
-  const limits: ServerLimits = { bodyLimit: opts.bodyLimit ?? 2 * MiB, uploadLimit: opts.uploadLimit ?? 50 * MiB, maxUploadFiles: opts.maxUploadFiles ?? 100, handlerTimeoutMs: timeoutMs };
+  const limits: ServerLimits = { bodyLimit: opts.bodyLimit ?? 2 * MiB, uploadLimit: opts.uploadLimit ?? 50 * MiB, maxUploadFiles: opts.maxUploadFiles ?? 100, handlerTimeoutMs: timeoutMs, parse: opts.parseLimits };
   const kbs = new KbRegistry(db, opts.dataDir);
   const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits, dataDir: resolve(opts.dataDir) };
   const routes = new RouteTable(limits.handlerTimeoutMs);
   const ui = new StaticUi(opts.webRoot ?? defaultWebRoot());
-  const failures = new AuthFailures(opts.authFailureLimit ?? 30);
+  const failures = new AuthLimits({ perAddress: opts.authFailureLimit ?? 30, perKeyId: opts.authFailureLimit ?? 30 });
   const cors = new Set(opts.corsOrigins ?? []);
   let closing = false;
 
   const logger = opts.logger === false ? false : { level: opts.logger?.level ?? "info", ...(opts.logger?.stream ? { stream: opts.logger.stream } : {}) };
   const app = Fastify({
     logger,
+    // request.ip is the X-Forwarded-For client only when the peer is one of these proxies.
+    trustProxy: opts.trustProxy?.length ? opts.trustProxy : false,
     bodyLimit: limits.bodyLimit,
     requestTimeout: timeoutMs,
     keepAliveTimeout: 5_000,
@@ -135,6 +123,29 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     genReqId: () => `req-${randomBytes(6).toString("hex")}`,
   });
   app.setValidatorCompiler(routes.compiler);
+  configureSseCaps(app, opts.sseCaps);
+
+  /**
+   * Bearer key → caller. The cheap pre-check comes first: a valid key passes in microseconds whatever
+   * the failure counts; a bogus one fails in microseconds and counts; only a key that needs scrypt
+   * waits on the counts, and reserves its failure before hashing.
+   */
+  const authenticate = async (request: FastifyRequest): Promise<NonNullable<FastifyRequest["caller"]>> => {
+    const ip = request.ip;
+    const tooMany = (wait: number): ServerError =>
+      new ServerError("RATE_LIMITED", "too many failed authentications from this address or for this key", `wait ${wait} s and check the key`, { "retry-after": String(wait) });
+    const m = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(request.headers.authorization ?? "");
+    const pre = m ? accounts.precheck(m[1]!) : undefined;
+    if (pre?.state === "valid") return accounts.authenticate(m![1]!, pre);
+    const keyId = pre?.state === "needs-hash" ? pre.keyId : undefined;
+    const wait = failures.blocked(ip, keyId);
+    if (wait !== undefined) throw tooMany(wait);
+    failures.fail(ip, keyId);
+    if (!m) throw new ServerError("UNAUTHORIZED", "this route needs an API key", "send Authorization: Bearer <key>", { "www-authenticate": 'Bearer realm="strata"' });
+    const caller = await accounts.authenticate(m[1]!, pre);
+    failures.succeeded(ip, keyId!);
+    return caller;
+  };
 
   // ---------- hooks: shutdown, CORS, auth ----------
   app.addHook("onRequest", async (request, reply) => {
@@ -155,19 +166,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
     }
     const auth = request.routeOptions.config?.auth;
     if (auth === "public" || (auth === undefined && !isApiPath(request.url))) return;
-    const wait = failures.blocked(request.ip);
-    if (wait !== undefined) throw new ServerError("RATE_LIMITED", "too many failed authentications from this address", `wait ${wait} s and check the key`, { "retry-after": String(wait) });
-    const m = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(request.headers.authorization ?? "");
-    if (!m) {
-      failures.fail(request.ip);
-      throw new ServerError("UNAUTHORIZED", "this route needs an API key", "send Authorization: Bearer <key>", { "www-authenticate": 'Bearer realm="strata"' });
-    }
-    try {
-      request.caller = await accounts.authenticate(m[1]!);
-    } catch (e) {
-      failures.fail(request.ip);
-      throw e;
-    }
+    request.caller = await authenticate(request);
     if (auth !== undefined && auth !== "any" && !request.caller.scopes.includes(auth as Scope)) {
       throw new ServerError("FORBIDDEN", `this key lacks the ${auth} scope`, `ask an admin for a key with the ${auth} scope`);
     }

@@ -1,6 +1,7 @@
 // What every route module gets: the accounts, the knowledge bases, the models, the usage ledger
 // and the limits the operator set.
 import type { FastifyRequest } from "fastify";
+import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
 import type { Accounts } from "./accounts.js";
 import type { KbRegistry } from "./kb-registry.js";
 import type { ModelCatalog } from "./models.js";
@@ -16,6 +17,8 @@ export interface ServerLimits {
   maxUploadFiles: number;
   /** Longest a handler may run before it is cancelled, ms. */
   handlerTimeoutMs: number;
+  /** How far an uploaded document may expand while parsed (defaults in knowledge/loaders/parse-limits.ts). */
+  parse?: Partial<ParseLimits>;
 }
 
 export interface ServerContext {

@@ -11,9 +11,9 @@ import { openVersionedDatabase, type ForeignFileReason, type VersionedSchema, ty
 
 export const SERVER_DB_FILE = "server.db";
 export const SERVER_DB_FORMAT = "strata-server";
-export const SERVER_SCHEMA_VERSION = 1;
+export const SERVER_SCHEMA_VERSION = 2;
 
-const DDL_V1 = `
+const DDL_V2 = `
 CREATE TABLE users (
   name TEXT PRIMARY KEY,
   created_at TEXT NOT NULL
@@ -32,7 +32,11 @@ CREATE TABLE api_keys (
   name TEXT,
   created_at TEXT NOT NULL,
   expires_at TEXT,
-  revoked_at TEXT
+  revoked_at TEXT,
+  -- SHA-256 of a generated key (256 random bits: a fast hash is as strong as scrypt for it), so a
+  -- request is checked in microseconds; NULL for chosen keys (STRATA_ADMIN_KEY) and for keys made
+  -- before schema 2 until their first successful use.
+  check_hash TEXT
 );
 CREATE INDEX api_keys_by_origin ON api_keys (origin, revoked_at);
 CREATE TABLE kbs (
@@ -66,8 +70,13 @@ CREATE TABLE usage (
 );
 `;
 
-// No migrations yet: version 1 is the only one.
-const SCHEMA: VersionedSchema = { format: SERVER_DB_FORMAT, version: SERVER_SCHEMA_VERSION, ddl: DDL_V1, migrations: {} };
+// 1 → 2: api_keys.check_hash (filled for each generated key at its next successful use).
+const SCHEMA: VersionedSchema = {
+  format: SERVER_DB_FORMAT,
+  version: SERVER_SCHEMA_VERSION,
+  ddl: DDL_V2,
+  migrations: { 1: (db) => db.exec("ALTER TABLE api_keys ADD COLUMN check_hash TEXT") },
+};
 
 function notServerDb(file: string, why: string): StrataError {
   return new StrataError("NOT_A_STORE", `${file} is not a Strata server database: ${why}`, "point --data at the folder `strata serve` created, or at a new empty folder");

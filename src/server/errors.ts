@@ -48,6 +48,7 @@ const STATUS: Partial<Record<ApiErrorCode, number>> = {
   BINARY_FILE: 422,
   INVALID_UTF8: 422,
   PARSE_FAILED: 422,
+  PARSE_LIMIT: 413,
   SYMLINK_LOOP: 422,
   UNREADABLE: 422,
   RATE_LIMITED: 429,

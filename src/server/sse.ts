@@ -3,6 +3,7 @@
 // once the client has gone; the route's AbortSignal has already told the work to stop.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { SECURITY_HEADERS } from "./headers.js";
+import { acquireStreamSlot } from "./sse-caps.js";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -13,8 +14,14 @@ export function wantsEventStream(request: FastifyRequest): boolean {
 export class EventStream {
   private readonly heartbeat: NodeJS.Timeout;
   private ended = false;
+  private readonly release: () => void;
 
-  constructor(private readonly reply: FastifyReply) {
+  /** `run` names the run a stream watches, for the per-run cap; past a cap this throws 429 before anything is sent. */
+  constructor(
+    private readonly reply: FastifyReply,
+    o: { run?: string } = {},
+  ) {
+    this.release = acquireStreamSlot(reply, o.run);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -54,6 +61,7 @@ export class EventStream {
   private stop(): void {
     this.ended = true;
     clearInterval(this.heartbeat);
+    this.release();
   }
 
   end(): void {

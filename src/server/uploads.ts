@@ -7,7 +7,9 @@ import { StrataError, throwIfAborted, toStrataError } from "../core/errors.js";
 import type { ProgressListener } from "../core/events.js";
 import { sha256 } from "../core/hash.js";
 import type { IngestFailure, IngestReport, KnowledgeBase } from "../knowledge/knowledge-base.js";
-import { loadBytes } from "../knowledge/loaders/index.js";
+import { escapeName } from "../knowledge/loaders/file-names.js";
+import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
+import { sharedParsePool } from "../knowledge/loaders/parse-pool.js";
 import type { PageSpan } from "../knowledge/store/readable-documents.js";
 import type { Acl } from "../knowledge/types.js";
 import { pageSpansOf } from "./pages.js";
@@ -34,7 +36,7 @@ const MAX_NAME_LENGTH = 200;
 export function sanitizeFileName(raw: string): string {
   const name = raw.normalize("NFC").trim();
   const refuse = (why: string): never => {
-    throw new StrataError("USAGE", `file name "${raw.slice(0, 100).replace(/[\p{Cc}]/gu, "?")}" is not allowed: ${why}`, "upload the file under a plain name such as report.pdf");
+    throw new StrataError("USAGE", `file name "${escapeName(raw.slice(0, 100))}" is not allowed: ${why}`, "upload the file under a plain name such as report.pdf");
   };
   if (name === "") refuse("it is empty");
   if (/[/\\]/.test(name)) refuse("it contains a path separator");
@@ -63,6 +65,8 @@ export async function ingestUploads(
     acl: Acl;
     tags: string[];
     maxBytes: number;
+    /** How far one document may expand while parsed; parsing runs in the worker pool, off the event loop. */
+    limits?: Partial<ParseLimits>;
     embedder?: EmbeddingModel;
     /** Called for each stored document with the page spans of its text (empty when unpaged). */
     onStored?: (docId: string, version: number, pages: PageSpan[]) => void;
@@ -76,7 +80,7 @@ export async function ingestUploads(
   let done = 0;
   for (const file of files) {
     throwIfAborted(o.signal);
-    let label = file.name;
+    let label = escapeName(file.name);
     try {
       const name = sanitizeFileName(file.name);
       const source = uploadSource(o.user, name);
@@ -85,7 +89,7 @@ export async function ingestUploads(
       const existing = kb.store.findBySource(source);
       if (existing && kb.store.isUnchanged(existing, hash, acl, tags)) report.unchanged++;
       else {
-        const document = await loadBytes(file.bytes, name, { maxBytes: o.maxBytes, signal: o.signal });
+        const document = await sharedParsePool().parse({ bytes: file.bytes, name, maxBytes: o.maxBytes, limits: o.limits }, o.signal);
         report[kb.writeExtracted({ source, document, hash, size: file.bytes.length }, { acl, tags })]++;
         const stored = kb.store.findBySource(source);
         if (stored) o.onStored?.(stored.docId, stored.version, pageSpansOf(document));

@@ -6,11 +6,12 @@ import type { EmbeddingModel } from "../../model/types.js";
 import { EXIT, usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parseByteSize, parseList, requireKb } from "../options.js";
+import { addParseLimitOptions, parseLimitsFromFlags, type ParseLimitFlags } from "../parse-limit-options.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { describeEmbedReport } from "./embed.js";
 
-interface IngestFlags {
+interface IngestFlags extends ParseLimitFlags {
   kb?: string;
   aclUsers?: string;
   aclGroups?: string;
@@ -26,8 +27,8 @@ interface IngestFlags {
 }
 
 export function registerIngest(program: Command): void {
-  program
-    .command("ingest")
+  addParseLimitOptions(program
+    .command("ingest"))
     .description("add files and folders to a knowledge base (re-ingest skips unchanged files and replaces changed ones)")
     .argument("<path...>", "files or folders (walked recursively)")
     .option("--kb <dir>", "knowledge-base folder (created when new or empty)")
@@ -45,6 +46,7 @@ export function registerIngest(program: Command): void {
     .addHelpText("after", "\nExample:\n  strata ingest ./docs ./handbook.pdf --kb ./kb --acl-groups staff --tags handbook\n  strata ingest ./docs --kb ./kb --embed openai:http://127.0.0.1:11434/v1#nomic-embed-text\n\nExit codes: 0 all ingested, 3 some sources failed (the rest were ingested), 2 usage error, 1 error.")
     .action(withCommand(async (paths: string[], flags: IngestFlags, ctx: CommandContext) => {
       const kbDir = requireKb(flags.kb);
+      const limits = parseLimitsFromFlags(flags);
       const chunkSize = flags.chunkSize === undefined ? undefined : Number(flags.chunkSize);
       const chunkOverlap = flags.chunkOverlap === undefined ? undefined : Number(flags.chunkOverlap);
       if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 100)) throw usageError(`--chunk-size must be a whole number ≥ 100, got "${flags.chunkSize}"`, "e.g. --chunk-size 1200");
@@ -71,6 +73,7 @@ export function registerIngest(program: Command): void {
           include: flags.include,
           exclude: flags.exclude,
           maxBytes: parseByteSize("--max-file-size", flags.maxFileSize, DEFAULT_MAX_BYTES),
+          limits,
           chunking: { ...(chunkSize !== undefined ? { maxChars: chunkSize } : {}), ...(chunkOverlap !== undefined ? { overlapChars: chunkOverlap } : {}) },
           signal: ctx.signal,
           onProgress: progress.listener,

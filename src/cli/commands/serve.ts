@@ -6,12 +6,13 @@ import { Accounts, ADMIN_USER, createStrataServer, openServerDb, parseServedMode
 import { usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parseByteSize, parseList, parsePositiveInt } from "../options.js";
+import { addParseLimitOptions, parseLimitsFromFlags, type ParseLimitFlags } from "../parse-limit-options.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerServeKbs } from "./serve-kbs.js";
 
 const DEFAULT_DATA = "./strata-data";
 
-interface ServeFlags {
+interface ServeFlags extends ParseLimitFlags {
   port?: string;
   host?: string;
   data?: string;
@@ -24,6 +25,7 @@ interface ServeFlags {
   shutdownTimeout?: string;
   trainingSlots?: string;
   cors?: string;
+  trustProxy?: string;
   web?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   quiet?: boolean;
@@ -82,6 +84,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
   const timeoutS = parsePositiveInt("--timeout", flags.timeout, 300, 86_400);
   const shutdownS = parsePositiveInt("--shutdown-timeout", flags.shutdownTimeout, 30, 3_600);
   const trainingSlots = parseTrainingSlots(flags.trainingSlots);
+  const parseLimits = parseLimitsFromFlags(flags);
   const specs = (flags.model ?? []).map(parseServedModel);
   const embedSpec = flags.embed === undefined ? undefined : parseServedModel(flags.embed);
 
@@ -104,11 +107,13 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       embeddingModel: embedding,
       adminKey: process.env.STRATA_ADMIN_KEY,
       uploadLimit: parseByteSize("--upload-limit", flags.uploadLimit, 50 * 1024 * 1024),
+      parseLimits,
       bodyLimit: parseByteSize("--body-limit", flags.bodyLimit, 2 * 1024 * 1024),
       rateLimit: rateLimit === 0 ? false : rateLimit === undefined ? undefined : { max: rateLimit, windowMs: 60_000 },
       timeoutMs: timeoutS * 1000,
       trainingSlots,
       corsOrigins: parseList(flags.cors),
+      trustProxy: parseList(flags.trustProxy),
       webRoot: flags.web,
       logger: flags.quiet ? false : { level: flags.logLevel ?? "info", stream: process.stderr },
     }).catch((e: unknown) => {
@@ -208,9 +213,11 @@ export function registerServe(program: Command): void {
     .option("--shutdown-timeout <s>", "on SIGTERM, how long requests in flight may take to finish (default 30)")
     .option("--training-slots <n>", "training runs that may train at once (default 1; 0 = training runs off)")
     .option("--cors <origins>", "origins allowed to call the API from a browser, comma-separated (default none)")
+    .option("--trust-proxy <addrs>", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client (default none)")
     .option("--web <dir>", "web UI folder (default: the package's web/dist)")
     .option("--log-level <level>", "fatal, error, warn, info (default), debug or trace")
-    .option("--quiet", "no request logs")
+    .option("--quiet", "no request logs");
+  addParseLimitOptions(serveCmd)
     .addHelpText("after", HELP)
     .action(withCommand(async (flags: ServeFlags, ctx: CommandContext) => serve(flags, ctx)));
 

@@ -6,7 +6,9 @@ import { StrataError } from "../../core/errors.js";
 import type { ExtractedDocument } from "../types.js";
 import { assemble } from "./blocks.js";
 import { htmlToDrafts } from "./html.js";
+import { DEFAULT_PARSE_LIMITS, type ParseLimits } from "./parse-limits.js";
 import { hasZipHeader, startsWith } from "./sniff.js";
+import { guardZip } from "./zip-guard.js";
 
 export const DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
@@ -15,11 +17,12 @@ const styleMap = ["p[style-name='Title'] => h1:fresh", "p[style-name='Subtitle']
 // Images carry no text; an empty src keeps mammoth from base64-encoding every picture into the HTML.
 const skipImages = mammoth.images.imgElement(() => Promise.resolve({ src: "" }));
 
-export async function loadDocx(bytes: Uint8Array): Promise<ExtractedDocument> {
+export async function loadDocx(bytes: Uint8Array, limits: ParseLimits = DEFAULT_PARSE_LIMITS): Promise<ExtractedDocument> {
   if (startsWith(bytes, "\xd0\xcf\x11\xe0")) {
     throw new StrataError("PARSE_FAILED", "file is a legacy Word .doc (OLE) document, not .docx", "save it as .docx (Word or LibreOffice: Save As) and ingest that");
   }
   if (!hasZipHeader(bytes)) throw corrupt("it is not a ZIP container");
+  await guardZip(bytes, limits);
   let html: string;
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -8,6 +8,7 @@ import { StrataError, throwIfAborted } from "../../core/errors.js";
 import type { ExtractedDocument } from "../types.js";
 import { assemble, collapseWhitespace, type BlockDraft } from "./blocks.js";
 import { hasPdfHeader } from "./sniff.js";
+import { overLimit } from "./parse-limits.js";
 
 export const PDF_MIME = "application/pdf";
 /** A damaged or hostile PDF must not stall an ingest run. */
@@ -38,7 +39,7 @@ const BULLET = /^(?:[•◦▪▫●○■□‣∙·*–—-]|\(?\d{1,2}[.)]|\(
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 const SENTENCE_END = /[.!?:;]["'”’)\]]?$/;
 
-export async function loadPdf(bytes: Uint8Array, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ExtractedDocument> {
+export async function loadPdf(bytes: Uint8Array, opts: { signal?: AbortSignal; timeoutMs?: number; maxPages?: number } = {}): Promise<ExtractedDocument> {
   if (!hasPdfHeader(bytes)) throw corrupt("no %PDF- header");
   throwIfAborted(opts.signal);
   const pdfjs = await loadPdfjs();
@@ -54,7 +55,7 @@ export async function loadPdf(bytes: Uint8Array, opts: { signal?: AbortSignal; t
     opts.signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([extract(task, opts.signal), guard]);
+    return await Promise.race([extract(task, opts.signal, opts.maxPages), guard]);
   } catch (e) {
     if (e instanceof StrataError) throw e;
     const err = e as { name?: string; message?: string };
@@ -95,8 +96,9 @@ function loadPdfjs(): Promise<PdfJs> {
   return pdfjsModule;
 }
 
-async function extract(task: LoadingTask, signal: AbortSignal | undefined): Promise<ExtractedDocument> {
+async function extract(task: LoadingTask, signal: AbortSignal | undefined, maxPages = Infinity): Promise<ExtractedDocument> {
   const doc = await task.promise;
+  if (doc.numPages > maxPages) throw overLimit("maxPdfPages", doc.numPages, maxPages);
   const paras: Para[] = [];
   for (let p = 1; p <= doc.numPages; p++) {
     // pdf.js (without a worker) runs on this thread in long promise chains; yielding a macrotask

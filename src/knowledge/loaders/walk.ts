@@ -5,6 +5,7 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
+import { escapeName, unsafeNameError } from "./file-names.js";
 import { StrataError, throwIfAborted } from "../../core/errors.js";
 import { fsError } from "./fs-errors.js";
 import { isSupported, SUPPORTED_EXTENSIONS } from "./index.js";
@@ -41,6 +42,8 @@ export async function collectSources(paths: string[], opts: WalkOptions = {}): P
   const walkedDirs = new Set<string>();
 
   const addFile = async (file: string): Promise<void> => {
+    const unsafe = unsafeNameError(file);
+    if (unsafe) return void problems.push({ source: escapeName(file), error: unsafe });
     const real = await realpath(file).catch(() => file);
     const seen = found.get(real);
     if (seen === undefined || file < seen) found.set(real, file);

@@ -122,7 +122,8 @@ export class RunViews {
     return {
       id: t.threadId,
       status,
-      goal: spec?.goal ?? null,
+      // The goal is the owner's prompt: an admin sees that a run exists, not what it was asked (docs/api.md).
+      goal: mine ? (spec?.goal ?? null) : null,
       model: spec?.model ?? null,
       owner: t.owner,
       createdAt: t.createdAt,

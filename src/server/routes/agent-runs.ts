@@ -106,7 +106,7 @@ export function registerAgentRunRoutes(app: FastifyInstance, routes: RouteTable,
     events: { run: "the run (as GET /api/agent-runs/:id) when the stream opens and when the run stops or waits", item: "one new timeline item", end: "{status}: the run stopped or waits for approval; the stream closes" },
     handler: async ({ params: p, caller, signal }, reply) => {
       const t = runs.find(p.id, caller);
-      const stream = new EventStream(reply);
+      const stream = new EventStream(reply, { run: `agent:${p.id}` });
       const first = runs.views.detail(t, caller.user);
       stream.send("run", first);
       let last = first.timeline.at(-1)?.seq ?? 0;

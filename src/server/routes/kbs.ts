@@ -167,6 +167,7 @@ export function registerKbRoutes(app: FastifyInstance, routes: RouteTable, ctx: 
             acl,
             tags,
             maxBytes: ctx.limits.uploadLimit,
+            limits: ctx.limits.parse,
             embedder: ctx.models.embedding?.model,
             onStored: (docId, version, pages) => ctx.pages.put(params.kb, docId, version, pages),
             onProgress,

@@ -135,7 +135,7 @@ export function registerTrainingRunRoutes(app: FastifyInstance, routes: RouteTab
     handler: async ({ caller, params, raw }, reply) => {
       let view = await runs.get(caller, params.id);
       if (!wantsEventStream(raw)) return view;
-      const stream = new EventStream(reply);
+      const stream = new EventStream(reply, { run: `training:${params.id}` });
       let finish = (): void => {};
       const ended = new Promise<void>((resolve) => (finish = resolve));
       const close = (): void => {

@@ -29,6 +29,7 @@ import { LANGUAGE_MODEL_SPEC, unsupported } from "../../capabilities.js";
 import { Sampler, StopSequenceMatcher } from "../../sampling.js";
 import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelPrice, SamplingOptions, StreamEvent } from "../../types.js";
 import { priceFor, withCost } from "../../usage.js";
+import { assertFiniteLogits } from "../../finite-check.js";
 import { type InferenceEngine, LlamaInference, type LossTotals } from "./engine.js";
 import type { Llama } from "../../../nn/index.js";
 
@@ -212,6 +213,7 @@ export class BuiltinLanguageModel implements LanguageModel {
         finish = "aborted";
         break;
       }
+      assertFiniteLogits(logits, outputTokens);
       const id = sampler.sample(logits, history);
       history.push(id);
       outputTokens++;

@@ -10,6 +10,7 @@ import { readCheckpoint } from "../../../formats/checkpoint.js";
 import { importLlamaGguf } from "../../../formats/gguf/index.js";
 import { Llama, type LlamaConfig, type StateDict } from "../../../nn/index.js";
 import type { TextTokenizer } from "../../../tokenizer/index.js";
+import { assertFiniteWeights } from "../../finite-check.js";
 
 export interface BuiltinModelParts {
   model: Llama;
@@ -50,6 +51,7 @@ export async function loadBuiltinParts(target: string, options: { step?: number;
   }
   if (st.isDirectory()) {
     const ckpt = await readCheckpoint(path, options.step === undefined ? {} : { step: options.step });
+    assertFiniteWeights(ckpt.stateDict, `the checkpoint ${basename(path)}@step-${ckpt.step}`);
     return {
       model: llamaFromStateDict(ckpt.run.model, ckpt.stateDict),
       tokenizer: ckpt.tokenizer,
@@ -62,6 +64,7 @@ export async function loadBuiltinParts(target: string, options: { step?: number;
     throw new StrataError("UNSUPPORTED_TYPE", `${path} is neither a run directory nor a GGUF file`, "builtin: takes a training run directory (strata train pretrain --out <dir>) or a .gguf file");
   }
   const imported = await importLlamaGguf(path, { signal: options.signal, onProgress: options.onProgress });
+  assertFiniteWeights(imported.stateDict, basename(path), "GGUF_INVALID");
   return {
     model: llamaFromStateDict(imported.config, imported.stateDict),
     tokenizer: imported.textTokenizer!,

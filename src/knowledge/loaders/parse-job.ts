@@ -1,0 +1,26 @@
+// One parse job — bytes and a name in, a checked ExtractedDocument out — done the same way on the
+// calling thread (small plain files) and in a pool worker (everything else).
+import { chunkDocument, type ChunkingOptions } from "../chunker.js";
+import type { ExtractedDocument } from "../types.js";
+import { loadBytes } from "./index.js";
+import { overLimit, resolveParseLimits, type ParseLimits } from "./parse-limits.js";
+
+export interface ParseJob {
+  bytes: Uint8Array;
+  /** File name; its extension picks the loader. */
+  name: string;
+  maxBytes?: number;
+  limits?: Partial<ParseLimits>;
+  chunking?: Partial<ChunkingOptions>;
+}
+
+export async function parseInline(job: ParseJob, signal?: AbortSignal): Promise<ExtractedDocument> {
+  const limits = resolveParseLimits(job.limits);
+  const document = await loadBytes(job.bytes, job.name, { maxBytes: job.maxBytes, limits, signal });
+  // Every chunk holds at least one character, so only a text longer than the limit can pass it.
+  if (document.text.length > limits.maxChunks) {
+    const chunks = chunkDocument(document, job.chunking).length;
+    if (chunks > limits.maxChunks) throw overLimit("maxChunks", chunks, limits.maxChunks);
+  }
+  return document;
+}
