@@ -9,6 +9,7 @@ import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerEvalLm } from "./eval-lm.js";
+import { registerEvalQa } from "./eval-qa.js";
 
 interface EvalRetrievalFlags {
   beir?: string;
@@ -77,4 +78,5 @@ export function registerEval(program: Command): void {
       return 0;
     }));
   registerEvalLm(evalCmd);
+  registerEvalQa(evalCmd);
 }
