@@ -12,7 +12,14 @@ export interface MetricDelta extends PairedInterval {
   metric: string;
   /** The interval excludes 0. */
   significant: boolean;
+  /** Which way is better: time is better lower; how often a system declines is neither. */
+  direction: "higher" | "lower" | "neutral";
+  /** With a significant change: better, worse, or changed (neutral metrics). */
+  verdict: "better" | "worse" | "changed" | null;
 }
+
+const LOWER_IS_BETTER = new Set(["ms", "judge_self_mean_abs_diff"]);
+const NEUTRAL = new Set(["abstained"]);
 
 export interface ChangedItem {
   id: string;
@@ -78,7 +85,10 @@ export async function compareRuns(A: StoredRun, B: StoredRun, opts: CompareOptio
     const vb = pairs.map(([, b]) => b.metrics[m] ?? Number.NaN);
     const ci = pairedBootstrap(va, vb, { resamples: opts.resamples, seed: opts.seed });
     if (ci.n === 0) continue;
-    metrics.push({ metric: m, ...ci, significant: ci.low > 0 || ci.high < 0 });
+    const significant = ci.low > 0 || ci.high < 0;
+    const direction = LOWER_IS_BETTER.has(m) ? "lower" : NEUTRAL.has(m) ? "neutral" : "higher";
+    const verdict = !significant ? null : direction === "neutral" ? "changed" : (ci.delta > 0) === (direction === "higher") ? "better" : "worse";
+    metrics.push({ metric: m, ...ci, significant, direction, verdict });
   }
   const by = opts.by ?? (names.has("f1") ? "f1" : ([...names][0] ?? "f1"));
   if (!names.has(by)) throw new StrataError("USAGE", `the runs have no metric "${by}"`, `pick one of ${[...names].join(", ")}`);

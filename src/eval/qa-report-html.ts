@@ -135,7 +135,8 @@ export function renderQaReport(items: StoredItem[], summary: Record<string, numb
   const order: Outcome[] = ["correct", "partial", "wrong", "declined (wrong)", "declined (right)", "answered unanswerable", "error"];
   const counts = new Map<Outcome, number>();
   for (const i of items) counts.set(outcomeOf(i), (counts.get(outcomeOf(i)) ?? 0) + 1);
-  const outcomes: Bin[] = order.map((o) => ({ label: o, count: counts.get(o) ?? 0, bad: o !== "correct" && o !== "partial" && o !== "declined (right)" }));
+  const short: Record<Outcome, string> = { correct: "exact", partial: "partial", wrong: "wrong", "declined (wrong)": "bad decl.", "declined (right)": "good decl.", "answered unanswerable": "no-ans ans.", error: "error" };
+  const outcomes: Bin[] = order.map((o) => ({ label: short[o], count: counts.get(o) ?? 0, bad: o !== "correct" && o !== "partial" && o !== "declined (right)" }));
   const extra = ["evidence_f1", "faithfulness", "answer_relevancy", "context_precision", "context_recall", "judge_relevance", "judge_coherence", "judge_factual_accuracy", "judge_self_agreement"]
     .filter((k) => summary[k] !== null && summary[k] !== undefined)
     .map((k) => `<tr><th scope="row">${esc(k)}</th><td class="num">${f(summary[k])}</td></tr>`)
@@ -151,7 +152,7 @@ ${card("Time", `${f(summary.ms_per_question, 1)}<span class="unit">ms/question</
 ${summary.judge_failed ? card("Judge failures", String(summary.judge_failed), "items the judge could not score (left out of its means)", "warn") : ""}
 </div></section>
 <div class="two">
-<section><h2>Outcomes</h2><p class="note">Per question: exact, partial (F1 &gt; 0) or wrong answers, and declines on answerable and unanswerable questions.</p><figure>${binChart("outcomes", "Outcomes", "outcome", outcomes, items.length, "questions")}</figure></section>
+<section><h2>Outcomes</h2><p class="note">Per question: exact, partial (F1 &gt; 0) or wrong answers; bad decl. = declined an answerable question, good decl. = declined an unanswerable one, no-ans ans. = answered an unanswerable one.</p><figure>${binChart("outcomes", "Outcomes", "outcome", outcomes, items.length, "questions")}</figure></section>
 <section><h2>F1 on answerable questions</h2><p class="note">SQuAD token F1 per answerable question, in bands of 0.2.</p><figure>${binChart("f1", "F1 distribution", "F1 (lower edge of each band)", f1Bins(items), items.filter((i) => i.metrics.answerable === 1).length, "questions")}</figure></section>
 </div>
 ${extra ? `<section><h2>RAG and judge metrics</h2><table>${extra}</table></section>` : ""}
@@ -166,15 +167,16 @@ function forest(c: RunComparison): string {
   const rowH = 24;
   const L = 190;
   const R = 20;
-  const H = 30 + rows.length * rowH;
+  const H = 40 + rows.length * rowH;
   const span = Math.max(0.05, ...rows.map((m) => Math.max(Math.abs(m.low), Math.abs(m.high))));
   const x = (v: number): number => L + ((v + span) / (2 * span)) * (W - L - R);
-  const parts = [`<line class="axis" x1="${x(0)}" x2="${x(0)}" y1="10" y2="${H - 10}"/>`];
+  const parts = [`<line class="axis" x1="${x(0)}" x2="${x(0)}" y1="10" y2="${H - 14}"/>`];
+  for (const v of [-span, 0, span]) parts.push(`<text x="${x(v).toFixed(1)}" y="${H - 2}" text-anchor="middle">${v > 0 ? "+" : ""}${v === 0 ? "0" : v.toFixed(3)}</text>`);
   rows.forEach((m, i) => {
     const y = 20 + i * rowH;
     parts.push(`<text x="${L - 8}" y="${y + 4}" text-anchor="end">${esc(m.metric)}</text>`);
     parts.push(`<line class="meanline" style="stroke-dasharray:none;opacity:1;stroke-width:3" x1="${x(m.low).toFixed(1)}" x2="${x(m.high).toFixed(1)}" y1="${y}" y2="${y}"><title>${esc(`${m.metric}: ${m.delta.toFixed(4)} [${m.low.toFixed(4)}, ${m.high.toFixed(4)}]`)}</title></line>`);
-    parts.push(`<circle cx="${x(m.delta).toFixed(1)}" cy="${y}" r="4" class="${m.significant ? (m.delta > 0 ? "hbar" : "hbar zero") : "axis"}" fill="currentColor"/>`);
+    parts.push(`<circle cx="${x(m.delta).toFixed(1)}" cy="${y}" r="4" class="${m.verdict === "better" ? "hbar" : m.verdict === "worse" ? "hbar zero" : "axis"}" fill="currentColor"/>`);
   });
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Delta B minus A per metric with 95% intervals">${parts.join("")}</svg>`;
 }
@@ -182,7 +184,7 @@ function forest(c: RunComparison): string {
 /** A comparison of two runs as one HTML page. */
 export function renderCompareReport(c: RunComparison, meta: { title?: string; command?: string } = {}): string {
   const rows = c.metrics
-    .map((m) => `<tr><th scope="row">${esc(m.metric)}</th><td class="num">${f(m.meanA, 4)}</td><td class="num">${f(m.meanB, 4)}</td><td class="num ${m.significant ? (m.delta > 0 ? "ok" : "bad") : ""}">${m.delta >= 0 ? "+" : ""}${f(m.delta, 4)}</td><td class="num ci">[${f(m.low, 4)}, ${f(m.high, 4)}]</td><td class="num">${m.n}</td></tr>`)
+    .map((m) => `<tr><th scope="row">${esc(m.metric)}</th><td class="num">${f(m.meanA, 4)}</td><td class="num">${f(m.meanB, 4)}</td><td class="num ${m.verdict === "better" ? "ok" : m.verdict === "worse" ? "bad" : ""}">${m.delta >= 0 ? "+" : ""}${f(m.delta, 4)}</td><td class="num ci">[${f(m.low, 4)}, ${f(m.high, 4)}]</td><td class="num">${m.n}</td></tr>`)
     .join("");
   const changed = c.changed
     .map((i) => `<tr><td><code>${esc(i.id)}</code></td><td class="q">${esc(i.question)}<details><summary>answers</summary><dl class="drill"><dt>A</dt><dd>${esc(i.answerA) || "<em>declined</em>"}</dd><dt>B</dt><dd>${esc(i.answerB) || "<em>declined</em>"}</dd></dl></details></td><td class="num">${f(i.a)}</td><td class="num">${f(i.b)}</td><td class="num ${i.delta > 0 ? "ok" : "bad"}">${i.delta > 0 ? "+" : ""}${f(i.delta)}</td></tr>`)

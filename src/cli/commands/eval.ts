@@ -9,6 +9,7 @@ import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerEvalLm } from "./eval-lm.js";
+import { registerEvalCompare } from "./eval-compare.js";
 import { registerEvalQa } from "./eval-qa.js";
 
 interface EvalRetrievalFlags {
@@ -79,4 +80,5 @@ export function registerEval(program: Command): void {
     }));
   registerEvalLm(evalCmd);
   registerEvalQa(evalCmd);
+  registerEvalCompare(evalCmd);
 }
