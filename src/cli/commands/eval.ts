@@ -10,6 +10,7 @@ import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerEvalLm } from "./eval-lm.js";
 import { registerEvalCompare } from "./eval-compare.js";
+import { registerEvalGate } from "./eval-gate.js";
 import { registerEvalQa } from "./eval-qa.js";
 
 interface EvalRetrievalFlags {
@@ -81,4 +82,5 @@ export function registerEval(program: Command): void {
   registerEvalLm(evalCmd);
   registerEvalQa(evalCmd);
   registerEvalCompare(evalCmd);
+  registerEvalGate(evalCmd);
 }
