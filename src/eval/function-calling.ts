@@ -132,3 +132,40 @@ export function oracleCall(truth: GroundTruth, functions: BfclFunction[]): Funct
   }
   return { name: safeName(name), arguments: args };
 }
+
+export type BfclCategory = "simple" | "multiple" | "parallel" | "parallel_multiple";
+
+export type CallsVerdict = FunctionCallVerdict | { ok: false; kind: "wrong_count"; detail: string };
+
+/**
+ * Checks a turn's calls against every category's ground truth: simple and multiple expect exactly
+ * one call; parallel and parallel-multiple expect one call per ground-truth entry, in any order
+ * (BFCL's order-free matching: every expected call must be matched by a distinct model call).
+ */
+export function checkCalls(calls: readonly FunctionCall[], functions: BfclFunction[], truth: GroundTruth): CallsVerdict {
+  if (truth.length <= 1) {
+    if (calls.length > 1) return { ok: false, kind: "wrong_count", detail: `made ${calls.length} calls, expected 1` };
+    return checkCall(calls[0], functions, truth);
+  }
+  if (calls.length !== truth.length) return { ok: false, kind: "wrong_count", detail: `made ${calls.length} calls, expected ${truth.length}` };
+  // ok[i][j]: model call i satisfies expected call j. Then find a perfect matching by backtracking
+  // (a turn has a handful of calls, so this is cheap).
+  const ok = calls.map((c) => truth.map((t) => checkCall(c, functions, [t]).ok));
+  const used = new Array<boolean>(calls.length).fill(false);
+  const match = (j: number): boolean => {
+    if (j === truth.length) return true;
+    for (let i = 0; i < calls.length; i++) {
+      if (used[i] || !ok[i]![j]) continue;
+      used[i] = true;
+      if (match(j + 1)) return true;
+      used[i] = false;
+    }
+    return false;
+  };
+  if (match(0)) return { ok: true };
+  // Name the first expected call no model call satisfies, with why the closest one failed.
+  const j = truth.findIndex((_, k) => !calls.some((__, i) => ok[i]![k]));
+  const expected = Object.keys(truth[Math.max(0, j)]!)[0]!;
+  const why = calls.map((c) => checkCall(c, functions, [truth[Math.max(0, j)]!])).find((v) => !v.ok && v.kind !== "wrong_function");
+  return why && !why.ok ? why : { ok: false, kind: "wrong_function", detail: j >= 0 ? `no call matches the expected ${expected}` : "the calls cannot all be matched to distinct expected calls" };
+}
