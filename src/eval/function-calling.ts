@@ -6,6 +6,8 @@
 // accepted values include "" may be left out. Function names with dots may come back with
 // underscores (providers reject dots) and are mapped back.
 
+import type { JsonSchema, ToolDefinition } from "../model/types.js";
+
 /** A function as BFCL documents it (Python-flavoured types: dict, float, tuple, any, …). */
 export interface BfclFunction {
   name: string;
@@ -168,4 +170,26 @@ export function checkCalls(calls: readonly FunctionCall[], functions: BfclFuncti
   const expected = Object.keys(truth[Math.max(0, j)]!)[0]!;
   const why = calls.map((c) => checkCall(c, functions, [truth[Math.max(0, j)]!])).find((v) => !v.ok && v.kind !== "wrong_function");
   return why && !why.ok ? why : { ok: false, kind: "wrong_function", detail: j >= 0 ? `no call matches the expected ${expected}` : "the calls cannot all be matched to distinct expected calls" };
+}
+
+const TYPE_MAP: Record<string, string> = { dict: "object", float: "number", tuple: "array", integer: "integer", boolean: "boolean", string: "string", array: "array" };
+
+/** BFCL's Python-flavoured parameter docs as JSON Schema. */
+export function toJsonSchema(p: BfclParam): JsonSchema {
+  const out: JsonSchema = {};
+  if (p.type === "any") out.anyOf = [{ type: "string" }, { type: "number" }, { type: "boolean" }];
+  else out.type = TYPE_MAP[p.type] ?? "string";
+  if (p.description) out.description = p.description;
+  if (Array.isArray(p.enum)) out.enum = p.enum;
+  if (p.items) out.items = toJsonSchema(p.items);
+  if (p.properties) {
+    out.properties = Object.fromEntries(Object.entries(p.properties).map(([k, v]) => [k, toJsonSchema(v)]));
+    if (p.required?.length) out.required = p.required;
+  }
+  return out;
+}
+
+/** A BFCL function as a tool the providers accept (dots in names become underscores). */
+export function toToolDefinition(f: BfclFunction): ToolDefinition {
+  return { name: safeName(f.name), description: f.description, parameters: toJsonSchema({ ...f.parameters, type: "dict" }) };
 }

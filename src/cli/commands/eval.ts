@@ -12,6 +12,7 @@ import { registerEvalLm } from "./eval-lm.js";
 import { registerEvalCompare } from "./eval-compare.js";
 import { registerEvalGate } from "./eval-gate.js";
 import { registerEvalQa } from "./eval-qa.js";
+import { registerEvalTools } from "./eval-tools.js";
 
 interface EvalRetrievalFlags {
   beir?: string;
@@ -83,4 +84,5 @@ export function registerEval(program: Command): void {
   registerEvalQa(evalCmd);
   registerEvalCompare(evalCmd);
   registerEvalGate(evalCmd);
+  registerEvalTools(evalCmd);
 }
