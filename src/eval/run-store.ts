@@ -24,7 +24,7 @@ const runSchema = z.object({
   format: z.literal(RUN_FORMAT),
   formatVersion: z.literal(RUN_FORMAT_VERSION),
   id: z.string().regex(REPORT_ID_PATTERN),
-  kind: z.enum(["qa", "rag", "tools"]),
+  kind: z.enum(["qa", "rag", "tools", "agents"]),
   status: z.enum(["running", "complete"]),
   createdAt: z.string(),
   updatedAt: z.string(),

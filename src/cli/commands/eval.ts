@@ -9,6 +9,7 @@ import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerEvalLm } from "./eval-lm.js";
+import { registerEvalAgents } from "./eval-agents.js";
 import { registerEvalCompare } from "./eval-compare.js";
 import { registerEvalGate } from "./eval-gate.js";
 import { registerEvalQa } from "./eval-qa.js";
@@ -85,4 +86,5 @@ export function registerEval(program: Command): void {
   registerEvalCompare(evalCmd);
   registerEvalGate(evalCmd);
   registerEvalTools(evalCmd);
+  registerEvalAgents(evalCmd);
 }
