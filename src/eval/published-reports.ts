@@ -94,7 +94,7 @@ export function strataVersion(): string {
 }
 
 /** Writes a file and flushes it to disk, so the rename that publishes it never exposes a torn file. */
-function writeDurably(file: string, text: string): void {
+export function writeDurably(file: string, text: string): void {
   const fd = openSync(file, "w", 0o644);
   try {
     writeSync(fd, text);

@@ -6,7 +6,7 @@
 
 import { escapeHtml as esc } from "../core/html.js";
 import type { RunComparison } from "./compare.js";
-import { binChart, CSS, SORT_SCRIPT, type Bin } from "./report-html.js";
+import { binChart, htmlHead, SORT_SCRIPT, type Bin } from "./report-html.js";
 import type { StoredItem } from "./run-store.js";
 
 export interface QaReportMeta {
@@ -21,16 +21,7 @@ const DRILL_ROWS = 1000;
 const f = (x: number | null | undefined, d = 3): string => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "—");
 const pctOf = (x: number | null | undefined): string => (typeof x === "number" && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "—");
 
-function page(title: string, eyebrow: string, meta: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="Strata">
-<title>${esc(title)}</title>
-<style>${CSS}
+const EXTRA_CSS = `
 details summary{cursor:pointer;color:var(--accent)}
 .drill{margin:.4rem 0 0;font-size:.86rem}
 .drill dt{font-weight:600;color:var(--muted);margin-top:.35rem}
@@ -38,9 +29,10 @@ details summary{cursor:pointer;color:var(--accent)}
 .ok{color:var(--hit);font-weight:600}
 .bad{color:var(--bad);font-weight:600}
 blockquote{margin:.2rem 0;padding:.2rem .6rem;border-left:3px solid var(--border)}
-.ci{font-variant-numeric:tabular-nums}
-</style>
-</head>
+.ci{font-variant-numeric:tabular-nums}`;
+
+function page(title: string, eyebrow: string, meta: string, body: string): string {
+  return `${htmlHead(title, EXTRA_CSS)}
 <body>
 <header>
 <p class="eyebrow">Strata · ${esc(eyebrow)}</p>

@@ -339,6 +339,20 @@ ${body}
 </div>`;
 }
 
+/** The start of every report page up to </head>: doctype, meta tags, title and the shared CSS (plus page-specific rules). */
+export function htmlHead(title: string, extraCss = ""): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="Strata">
+<title>${esc(title)}</title>
+<style>${CSS}${extraCss}</style>
+</head>`;
+}
+
 /** Renders a retrieval evaluation as one self-contained HTML page (inline CSS, inline SVG, no external assets). */
 export function renderRetrievalReport(result: RetrievalEvalResult, meta: RetrievalReportMeta = {}): string {
   const rows = result.perQuery;
@@ -361,16 +375,7 @@ export function renderRetrievalReport(result: RetrievalEvalResult, meta: Retriev
     `<div class="card${cls ? ` ${cls}` : ""}"><div class="label">${label}</div><div class="value">${value}</div>${extra}</div>`;
   const meter = (x: number): string => `<div class="meter" aria-hidden="true"><span style="width:${meterWidth(x)}"></span></div>`;
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="Strata">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
+  return `${htmlHead(title)}
 <body>
 <header>
 <p class="eyebrow">Strata · retrieval evaluation</p>

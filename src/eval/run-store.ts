@@ -9,11 +9,11 @@
 //                             dropped on open (that item is simply scored again)
 //
 // A run is resumed by id: the items already stored are kept, the rest are scored.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { StrataError } from "../core/errors.js";
-import { newReportId, REPORT_ID_PATTERN } from "./published-reports.js";
+import { newReportId, REPORT_ID_PATTERN, writeDurably } from "./published-reports.js";
 
 export const RUN_FORMAT = "strata-eval-run";
 export const RUN_FORMAT_VERSION = 1;
@@ -49,13 +49,7 @@ export interface StoredRun {
 
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w", 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeDurably(tmp, text);
   renameSync(tmp, file);
 }
 
