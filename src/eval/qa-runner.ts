@@ -90,9 +90,11 @@ export async function scoreQaItem(item: QaItem, pred: QaPrediction, dataset: QaD
   const cited = pred.citations.map((c) => c.quote).join(" ");
   const evidence = item.evidences && !pred.abstained ? evidenceF1(cited, item.evidences) : Number.NaN;
 
+  // An answerable item without gold answers (eval rag) has no EM/F1: only the RAG metrics score it.
+  const noGold = item.answerable && item.answers.length === 0;
   const metrics: Record<string, number | null> = {
-    em,
-    f1,
+    em: noGold ? null : em,
+    f1: noGold ? null : f1,
     answerable: item.answerable ? 1 : 0,
     abstained: pred.abstained ? 1 : 0,
     citation_recall: fin(cit.recall),

@@ -100,3 +100,26 @@ describe("a judge model over HTTP (scripted)", () => {
     assert.match(String(server.requests[start + 1]?.body.messages?.at(-1)?.content), /Answer 1: Hrolf/);
   });
 });
+
+describe("rubric self-agreement and gold-less items", () => {
+  it("judging each answer twice reports how often the judge agrees with itself", async () => {
+    useScript('{"relevance": 5, "coherence": 5, "factual_accuracy": 5}', '{"relevance": 5, "coherence": 5, "factual_accuracy": 5}', '{"relevance": 4, "coherence": 5, "factual_accuracy": 5}', '{"relevance": 1, "coherence": 5, "factual_accuracy": 5}');
+    const dataset: QaDataset = { name: "t", path: "t", format: "jsonl", hash: "h", passages: [{ id: "p", title: "", text: "Rollo led them." }], items: [] };
+    const pred = { answer: "Rollo led them.", abstained: false, statements: [{ text: "Rollo led them.", citations: [1] }], citations: [{ n: 1, passageId: "p", quote: "Rollo led them.", start: 0, end: 15 }], retrieved: ["p"], ms: 1 };
+    const scored = [];
+    for (const id of ["a", "b"]) scored.push(await scoreQaItem({ id, question: "Who led them?", answers: ["Rollo"], answerable: true, goldPassages: ["p"] }, pred, dataset, { supports: () => true, judge, judgeRepeats: 2 }));
+    const s = summarizeQa(scored);
+    assert.equal(s.judge_self_agreement, 0.5);
+    assert.equal(s.judge_self_mean_abs_diff, 0.5); // (0 + 3/3) / 2
+    assert.equal(s.judge_relevance, 4.5); // first judgements: 5 and 4
+  });
+
+  it("an answerable item without gold answers (eval rag) has no EM/F1, only RAG metrics", async () => {
+    const dataset: QaDataset = { name: "t", path: "t", format: "jsonl", hash: "h", passages: [{ id: "p", title: "", text: "Rollo led them." }], items: [] };
+    const pred = { answer: "", abstained: true, statements: [], citations: [], retrieved: ["p"], ms: 1 };
+    const scored = await scoreQaItem({ id: "r", question: "Who led them?", answers: [], answerable: true, goldPassages: ["p"] }, pred, dataset, { supports: () => true });
+    assert.equal(scored.metrics.em, null);
+    assert.equal(scored.metrics.f1, null);
+    assert.equal(scored.metrics.context_precision, 1);
+  });
+});
