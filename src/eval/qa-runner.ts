@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { StrataError, throwIfAborted } from "../core/errors.js";
 import type { LongOperationOptions } from "../core/events.js";
+import { sentenceSpans } from "../knowledge/sentences.js";
 import type { LanguageModel } from "../model/types.js";
 import { citationScore, evidenceF1, type SupportJudge } from "./citation-metrics.js";
 import { JudgeFailed, judgeRubric, selfAgreement, type RubricScores } from "./judge.js";
@@ -42,6 +43,9 @@ export interface QaRunOptions extends LongOperationOptions {
   /** Receives every scored item, in order. */
   onItem: (item: StoredItem) => void;
 }
+
+/** A reference answer's sentences: RAGAS attributes each one to the context separately. */
+const sentencesOf = (text: string): string[] => sentenceSpans(text).map((sp) => text.slice(sp.start, sp.end)).filter((t) => t.trim() !== "");
 
 const fin = (x: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(6)) : null);
 
@@ -82,8 +86,8 @@ export async function scoreQaItem(item: QaItem, pred: QaPrediction, dataset: QaD
   const faith = pred.abstained ? Number.NaN : await guarded(() => faithfulness(statements, contexts, opts.supports));
   const recall = !item.answerable
     ? Number.NaN
-    : item.reference !== undefined && !item.answers.length
-      ? await guarded(() => contextRecall([item.reference as string], contexts, opts.supports))
+    : item.reference !== undefined
+      ? await guarded(() => contextRecall(sentencesOf(item.reference as string), contexts, opts.supports))
       : relevant.some(Boolean)
         ? 1
         : 0;
