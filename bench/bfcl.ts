@@ -17,9 +17,9 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { jsonActionSchema, parseJsonAction } from "../src/agents/loop/agent.js";
 import { defineJsonSchemaTool, ToolBox } from "../src/agents/tools/tool.js";
-import { checkCall, oracleCall, safeName, type BfclFunction, type BfclParam, type FunctionCallVerdict, type GroundTruth } from "../src/eval/function-calling.js";
+import { checkCall, oracleCall, toJsonSchema, toToolDefinition, type BfclFunction, type FunctionCallVerdict, type GroundTruth } from "../src/eval/function-calling.js";
 import { createLanguageModel } from "../src/model/registry.js";
-import type { JsonSchema, LanguageModel, ToolCall, ToolDefinition } from "../src/model/types.js";
+import type { LanguageModel, ToolCall } from "../src/model/types.js";
 import { commandLine, describeMachine, fmt, machineInfo, note, printTable, repoRoot, writeJson } from "./lib.js";
 
 export interface BfclItem {
@@ -48,28 +48,8 @@ export function loadCategory(dir: string, category: Category): Array<{ item: Bfc
   });
 }
 
-// ---------- schema conversion ----------
-
-const TYPE_MAP: Record<string, string> = { dict: "object", float: "number", tuple: "array", integer: "integer", boolean: "boolean", string: "string", array: "array" };
-
-/** BFCL's Python-flavoured parameter docs as JSON Schema. */
-export function toJsonSchema(p: BfclParam): JsonSchema {
-  const out: JsonSchema = {};
-  if (p.type === "any") out.anyOf = [{ type: "string" }, { type: "number" }, { type: "boolean" }];
-  else out.type = TYPE_MAP[p.type] ?? "string";
-  if (p.description) out.description = p.description;
-  if (Array.isArray(p.enum)) out.enum = p.enum;
-  if (p.items) out.items = toJsonSchema(p.items);
-  if (p.properties) {
-    out.properties = Object.fromEntries(Object.entries(p.properties).map(([k, v]) => [k, toJsonSchema(v)]));
-    if (p.required?.length) out.required = p.required;
-  }
-  return out;
-}
-
-export function toToolDefinition(f: BfclFunction): ToolDefinition {
-  return { name: safeName(f.name), description: f.description, parameters: toJsonSchema({ ...f.parameters, type: "dict" }) };
-}
+// Schema conversion lives with the checker (src/eval/function-calling.ts), shared with `strata eval tools`.
+export { toJsonSchema, toToolDefinition };
 
 // ---------- asking a model ----------
 

@@ -15,6 +15,7 @@ import { createInterface } from "node:readline";
 import { z } from "zod";
 import { StrataError, throwIfAborted } from "../core/errors.js";
 import type { ProgressListener } from "../core/events.js";
+import { oneLine, parseJsonLine } from "./jsonl.js";
 
 export interface BeirDoc {
   id: string;
@@ -49,10 +50,6 @@ const corpusLineSchema = z.object({
 const queryLineSchema = z.object({ _id: idSchema, text: z.string() });
 
 const LAYOUT_HINT = "a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv (e.g. the unzipped scifact.zip from BEIR)";
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
 
 async function statOrNull(path: string): Promise<Stats | null> {
   try {
@@ -92,23 +89,6 @@ async function eachLine(path: string, onLine: (line: string, n: number) => void,
   }
   throwIfAborted(signal);
   return n;
-}
-
-function parseJsonLine<T>(schema: z.ZodType<T>, line: string, file: string, n: number, example: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (e) {
-    throw new StrataError("PARSE_FAILED", `${file} line ${n}: not valid JSON (${oneLine((e as Error).message)})`, `each line must be one JSON object like ${example}; fix or remove line ${n}`);
-  }
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `field "${issue.path.join(".")}"` : "the line";
-    const why = issue ? oneLine(issue.message) : "unexpected shape";
-    throw new StrataError("PARSE_FAILED", `${file} line ${n}: ${where} is invalid (${why})`, `each line must be one JSON object like ${example}; fix or remove line ${n}`);
-  }
-  return r.data;
 }
 
 async function listSplits(qrelsDir: string): Promise<string[]> {

@@ -6,6 +6,8 @@
 // accepted values include "" may be left out. Function names with dots may come back with
 // underscores (providers reject dots) and are mapped back.
 
+import type { JsonSchema, ToolDefinition } from "../model/types.js";
+
 /** A function as BFCL documents it (Python-flavoured types: dict, float, tuple, any, …). */
 export interface BfclFunction {
   name: string;
@@ -131,4 +133,63 @@ export function oracleCall(truth: GroundTruth, functions: BfclFunction[]): Funct
     if (first !== undefined && (required.has(k) || !alts.includes(""))) args[k] = materialize(first);
   }
   return { name: safeName(name), arguments: args };
+}
+
+export type BfclCategory = "simple" | "multiple" | "parallel" | "parallel_multiple";
+
+export type CallsVerdict = FunctionCallVerdict | { ok: false; kind: "wrong_count"; detail: string };
+
+/**
+ * Checks a turn's calls against every category's ground truth: simple and multiple expect exactly
+ * one call; parallel and parallel-multiple expect one call per ground-truth entry, in any order
+ * (BFCL's order-free matching: every expected call must be matched by a distinct model call).
+ */
+export function checkCalls(calls: readonly FunctionCall[], functions: BfclFunction[], truth: GroundTruth): CallsVerdict {
+  if (truth.length <= 1) {
+    if (calls.length > 1) return { ok: false, kind: "wrong_count", detail: `made ${calls.length} calls, expected 1` };
+    return checkCall(calls[0], functions, truth);
+  }
+  if (calls.length !== truth.length) return { ok: false, kind: "wrong_count", detail: `made ${calls.length} calls, expected ${truth.length}` };
+  // ok[i][j]: model call i satisfies expected call j. Then find a perfect matching by backtracking
+  // (a turn has a handful of calls, so this is cheap).
+  const ok = calls.map((c) => truth.map((t) => checkCall(c, functions, [t]).ok));
+  const used = new Array<boolean>(calls.length).fill(false);
+  const match = (j: number): boolean => {
+    if (j === truth.length) return true;
+    for (let i = 0; i < calls.length; i++) {
+      if (used[i] || !ok[i]![j]) continue;
+      used[i] = true;
+      if (match(j + 1)) return true;
+      used[i] = false;
+    }
+    return false;
+  };
+  if (match(0)) return { ok: true };
+  // Name the first expected call no model call satisfies, with why the closest one failed.
+  const j = truth.findIndex((_, k) => !calls.some((__, i) => ok[i]![k]));
+  const expected = Object.keys(truth[Math.max(0, j)]!)[0]!;
+  const why = calls.map((c) => checkCall(c, functions, [truth[Math.max(0, j)]!])).find((v) => !v.ok && v.kind !== "wrong_function");
+  return why && !why.ok ? why : { ok: false, kind: "wrong_function", detail: j >= 0 ? `no call matches the expected ${expected}` : "the calls cannot all be matched to distinct expected calls" };
+}
+
+const TYPE_MAP: Record<string, string> = { dict: "object", float: "number", tuple: "array", integer: "integer", boolean: "boolean", string: "string", array: "array" };
+
+/** BFCL's Python-flavoured parameter docs as JSON Schema. */
+export function toJsonSchema(p: BfclParam): JsonSchema {
+  const out: JsonSchema = {};
+  if (p.type === "any") out.anyOf = [{ type: "string" }, { type: "number" }, { type: "boolean" }];
+  else out.type = TYPE_MAP[p.type] ?? "string";
+  if (p.description) out.description = p.description;
+  if (Array.isArray(p.enum)) out.enum = p.enum;
+  if (p.items) out.items = toJsonSchema(p.items);
+  if (p.properties) {
+    out.properties = Object.fromEntries(Object.entries(p.properties).map(([k, v]) => [k, toJsonSchema(v)]));
+    if (p.required?.length) out.required = p.required;
+  }
+  return out;
+}
+
+/** A BFCL function as a tool the providers accept (dots in names become underscores). */
+export function toToolDefinition(f: BfclFunction): ToolDefinition {
+  return { name: safeName(f.name), description: f.description, parameters: toJsonSchema({ ...f.parameters, type: "dict" }) };
 }

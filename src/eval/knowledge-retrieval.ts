@@ -28,17 +28,27 @@ export function beirDocument(d: BeirDoc): ExtractedDocument {
   return { text, title: d.title, mime: "text/plain", blocks: [{ kind: "paragraph", start: 0, end: text.length }] };
 }
 
-/** Indexes a BEIR corpus into a new store in `dir`. */
-export function indexBeirCorpus(dataset: BeirDataset, dir: string, opts: KnowledgeRetrievalOptions = {}): KnowledgeBase {
+/** Indexes passages ({id, title, text}: a BEIR corpus, a QA dataset's contexts) into a new store in `dir`, one chunk each by default. */
+export function indexPassages(passages: readonly BeirDoc[], dir: string, opts: KnowledgeRetrievalOptions = {}): KnowledgeBase {
   const kb = KnowledgeBase.open(dir, { create: true });
   const chunking = { maxChars: opts.chunkChars ?? 100_000, overlapChars: 0 };
   kb.writeMany(
     (function* () {
-      for (const d of dataset.corpus) yield { source: `${SOURCE_PREFIX}${d.id}`, document: beirDocument(d) };
+      for (const d of passages) yield { source: `${SOURCE_PREFIX}${d.id}`, document: beirDocument(d) };
     })(),
-    { chunking, total: dataset.corpus.length, signal: opts.signal, onProgress: opts.onProgress },
+    { chunking, total: passages.length, signal: opts.signal, onProgress: opts.onProgress },
   );
   return kb;
+}
+
+/** The passage id of a source written by indexPassages. */
+export function passageIdOf(source: string): string {
+  return source.startsWith(SOURCE_PREFIX) ? source.slice(SOURCE_PREFIX.length) : source;
+}
+
+/** Indexes a BEIR corpus into a new store in `dir`. */
+export function indexBeirCorpus(dataset: BeirDataset, dir: string, opts: KnowledgeRetrievalOptions = {}): KnowledgeBase {
+  return indexPassages(dataset.corpus, dir, opts);
 }
 
 /** Ranked BEIR document ids for a query: chunks ranked by BM25F, each document at its best chunk. */

@@ -38,7 +38,10 @@ const common = {
 
 const retrievalSchema = z.object({ ...common, kind: z.literal("retrieval"), perQuery: z.array(z.object({ id: z.string(), ndcg_at_10: z.number() }).strict()) }).strict();
 const lmSchema = z.object({ ...common, kind: z.literal("lm"), windows: z.array(z.object({ index: z.number().int(), tokens: z.number().int(), loss: z.number() }).strict()) }).strict();
-export const publishedReportSchema = z.discriminatedUnion("kind", [retrievalSchema, lmSchema]);
+const qaSchema = z.object({ ...common, kind: z.literal("qa"), perItem: z.array(z.object({ id: z.string(), f1: z.number(), abstained: z.boolean() }).strict()) }).strict();
+const deltaSchema = z.object({ metric: z.string(), meanA: z.number(), meanB: z.number(), delta: z.number(), low: z.number(), high: z.number(), n: z.number().int() }).strict();
+const compareSchema = z.object({ ...common, kind: z.literal("compare"), runs: z.object({ a: z.string(), b: z.string() }).strict(), deltas: z.array(deltaSchema) }).strict();
+export const publishedReportSchema = z.discriminatedUnion("kind", [retrievalSchema, lmSchema, qaSchema, compareSchema]);
 
 export type PublishedReport = z.infer<typeof publishedReportSchema>;
 export type ReportKind = PublishedReport["kind"];
@@ -91,7 +94,7 @@ export function strataVersion(): string {
 }
 
 /** Writes a file and flushes it to disk, so the rename that publishes it never exposes a torn file. */
-function writeDurably(file: string, text: string): void {
+export function writeDurably(file: string, text: string): void {
   const fd = openSync(file, "w", 0o644);
   try {
     writeSync(fd, text);
@@ -238,4 +241,33 @@ export function lmReportInput(
     metrics: { loss: round4(result.loss), perplexity: round4(result.perplexity), tokens: result.tokens, window: result.window, seconds: result.seconds },
     windows: (meta.windows ?? []).map((w) => ({ index: w.index, tokens: w.tokens, loss: round4(w.loss) })),
   };
+}
+
+/** The report of a QA run: headline figures (nulls left out) and F1 per question. */
+export function qaReportInput(
+  run: { id: string; dataset: string; items: ReadonlyArray<{ id: string; metrics: Record<string, number | null> }>; summary: Record<string, number | null> },
+  meta: { title?: string; command?: string } = {},
+): ReportInput {
+  const metrics: Record<string, number> = {};
+  for (const [k, v] of Object.entries(run.summary)) if (typeof v === "number" && Number.isFinite(v)) metrics[k] = v;
+  return {
+    kind: "qa",
+    title: meta.title ?? `Question answering: ${run.dataset} (run ${run.id})`,
+    dataset: run.dataset,
+    split: null,
+    command: meta.command ?? null,
+    metrics,
+    perItem: run.items.map((i) => ({ id: i.id, f1: round4(i.metrics.f1 ?? 0), abstained: i.metrics.abstained === 1 })),
+  };
+}
+
+/** The report of a run comparison: per-metric deltas with their intervals (non-finite ones left out). */
+export function compareReportInput(
+  c: { a: { id: string; dataset: string }; b: { id: string }; common: number; metrics: ReadonlyArray<{ metric: string; meanA: number; meanB: number; delta: number; low: number; high: number; n: number }> },
+  meta: { title?: string; command?: string } = {},
+): ReportInput {
+  const deltas = c.metrics.filter((m) => [m.meanA, m.meanB, m.delta, m.low, m.high].every(Number.isFinite)).map((m) => ({ metric: m.metric, meanA: round4(m.meanA), meanB: round4(m.meanB), delta: round4(m.delta), low: round4(m.low), high: round4(m.high), n: m.n }));
+  const metrics: Record<string, number> = { common_items: c.common };
+  for (const d of deltas) metrics[`delta_${d.metric}`] = d.delta;
+  return { kind: "compare", title: meta.title ?? `Compare ${c.a.id} → ${c.b.id}`, dataset: c.a.dataset, split: null, command: meta.command ?? null, metrics, runs: { a: c.a.id, b: c.b.id }, deltas };
 }

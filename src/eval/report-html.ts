@@ -50,7 +50,7 @@ function meterWidth(x: number): string {
   return `${Number.isFinite(x) ? Math.max(0, Math.min(100, x * 100)).toFixed(1) : "0"}%`;
 }
 
-const CSS = `
+export const CSS = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--fg:#17181c;--muted:#585b66;--card:#fff;--border:#d9dbe2;--grid:#e7e8ed;
 --accent:#2b64d3;--accent-soft:#dbe6fb;--bad:#c23a2c;--bad-soft:rgba(194,58,44,.09);--hit:#1d7a46;--hit-soft:#d9f2e3;--code:#eef0f4}
 @media (prefers-color-scheme:dark){:root{--bg:#101115;--fg:#ebecf0;--muted:#a4a7b3;--card:#191a20;--border:#30323b;--grid:#272932;
@@ -122,7 +122,7 @@ footer{margin-top:24px;color:var(--muted);font-size:.85rem}
 
 // Click-to-sort for tables with class "sortable": each sortable <th> holds a <button>; cells carry
 // their sort key in data-v; numeric columns have data-type="num". No data is ever interpolated here.
-const SORT_SCRIPT = `
+export const SORT_SCRIPT = `
 (function(){
   document.querySelectorAll("table.sortable").forEach(function(t){
     var heads = Array.prototype.slice.call(t.tHead.rows[0].cells);
@@ -206,7 +206,7 @@ ${parts.join("\n")}
 </svg>`;
 }
 
-interface Bin {
+export interface Bin {
   label: string;
   count: number;
   /** Drawn in the warning colour. */
@@ -214,7 +214,7 @@ interface Bin {
 }
 
 /** A small column chart of counts (the histograms); `id` keeps the SVG's title/desc ids unique. */
-function binChart(id: string, title: string, axis: string, bins: Bin[], total: number): string {
+export function binChart(id: string, title: string, axis: string, bins: Bin[], total: number, unit = "queries"): string {
   const W = 480;
   const H = 250;
   const L = 8;
@@ -230,13 +230,13 @@ function binChart(id: string, title: string, axis: string, bins: Bin[], total: n
   bins.forEach((b, i) => {
     const h = b.count === 0 ? 0 : Math.max(2, (ph * b.count) / max);
     const x = L + i * slot + (slot - bw) / 2;
-    parts.push(`<rect class="hbar${b.bad ? " zero" : ""}" x="${n(x)}" y="${n(T + ph - h)}" width="${n(bw)}" height="${n(h)}"><title>${esc(`${b.label}: ${b.count} queries (${pct(b.count, total)})`)}</title></rect>`);
+    parts.push(`<rect class="hbar${b.bad ? " zero" : ""}" x="${n(x)}" y="${n(T + ph - h)}" width="${n(bw)}" height="${n(h)}"><title>${esc(`${b.label}: ${b.count} ${unit} (${pct(b.count, total)})`)}</title></rect>`);
     parts.push(`<text class="count" x="${n(x + bw / 2)}" y="${n(T + ph - h - 5)}" text-anchor="middle">${b.count}</text>`);
     parts.push(`<text x="${n(x + bw / 2)}" y="${T + ph + 16}" text-anchor="middle">${esc(b.label)}</text>`);
   });
   parts.push(`<line class="axis" x1="${L}" x2="${W - R}" y1="${T + ph}" y2="${T + ph}"/>`);
   parts.push(`<text x="${L + pw / 2}" y="${H - 8}" text-anchor="middle">${esc(axis)}</text>`);
-  const desc = `${title} over ${total} queries: ${bins.map((b) => `${b.label}: ${b.count}`).join("; ")}.`;
+  const desc = `${title} over ${total} ${unit}: ${bins.map((b) => `${b.label}: ${b.count}`).join("; ")}.`;
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${id}-title ${id}-desc">
 <title id="${id}-title">${esc(title)}</title><desc id="${id}-desc">${esc(desc)}</desc>
 ${parts.join("\n")}
@@ -337,6 +337,20 @@ ${body}
 </tbody>
 </table>
 </div>`;
+}
+
+/** The start of every report page up to </head>: doctype, meta tags, title and the shared CSS (plus page-specific rules). */
+export function htmlHead(title: string, extraCss = ""): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="Strata">
+<title>${esc(title)}</title>
+<style>${CSS}${extraCss}</style>
+</head>`;
 }
 
 /** Renders a retrieval evaluation as one self-contained HTML page (inline CSS, inline SVG, no external assets). */

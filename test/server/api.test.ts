@@ -216,7 +216,7 @@ test("/openapi.json documents every route with its schemas and the scope it need
     "get /api/kbs", "post /api/kbs", "delete /api/kbs/{kb}", "put /api/kbs/{kb}/members", "get /api/kbs/{kb}/documents", "post /api/kbs/{kb}/documents",
     "get /api/kbs/{kb}/documents/{docId}", "delete /api/kbs/{kb}/documents/{docId}", "post /api/kbs/{kb}/search", "post /api/kbs/{kb}/ask",
     "get /api/conversations", "get /api/conversations/{id}", "get /api/traces/{id}", "get /api/usage", "get /api/agent-runs", "get /api/training-runs", "get /api/eval-reports",
-    "get /api/eval-reports/{id}", "get /api/eval-reports/{id}/html", "delete /api/eval-reports/{id}",
+    "get /api/eval-reports/{id}", "get /api/eval-reports/{id}/html", "delete /api/eval-reports/{id}", "get /api/eval-reports/compare",
     "post /api/agent-runs", "get /api/agent-runs/{id}", "get /api/agent-runs/{id}/events", "post /api/agent-runs/{id}/approve", "post /api/agent-runs/{id}/reject", "post /api/agent-runs/{id}/resume",
     "post /api/training-runs", "get /api/training-runs/{id}", "delete /api/training-runs/{id}", "get /api/training-runs/{id}/events", "post /api/training-runs/{id}/stop", "post /api/training-runs/{id}/resume",
     "get /v1/models", "get /v1/models/{model}", "post /v1/chat/completions", "post /v1/embeddings", "get /api/health", "get /openapi.json",

@@ -9,6 +9,11 @@ import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerEvalLm } from "./eval-lm.js";
+import { registerEvalAgents } from "./eval-agents.js";
+import { registerEvalCompare } from "./eval-compare.js";
+import { registerEvalGate } from "./eval-gate.js";
+import { registerEvalQa } from "./eval-qa.js";
+import { registerEvalTools } from "./eval-tools.js";
 
 interface EvalRetrievalFlags {
   beir?: string;
@@ -77,4 +82,9 @@ export function registerEval(program: Command): void {
       return 0;
     }));
   registerEvalLm(evalCmd);
+  registerEvalQa(evalCmd);
+  registerEvalCompare(evalCmd);
+  registerEvalGate(evalCmd);
+  registerEvalTools(evalCmd);
+  registerEvalAgents(evalCmd);
 }

@@ -3,6 +3,7 @@
 // deleting one is for admins. The HTML page is served under its own strict policy (reportCsp).
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { comparePublished } from "../../eval/published-compare.js";
 import { deleteReport, listReports, readReport, readReportHtml, REPORT_ID_PATTERN } from "../../eval/published-reports.js";
 import type { ServerContext } from "../context.js";
 import { reportCsp } from "../reports-csp.js";
@@ -11,12 +12,12 @@ import type { RouteTable } from "../route.js";
 const idParams = z.object({ id: z.string().regex(REPORT_ID_PATTERN, "a report id such as 20260131-142501-1a2b3c4d") }).strict();
 const metrics = z.record(z.string(), z.number());
 const summary = z.union([
-  z.object({ id: z.string(), damaged: z.literal(false), kind: z.enum(["retrieval", "lm"]), title: z.string(), dataset: z.string(), split: z.string().nullable(), createdAt: z.string(), metrics, hasHtml: z.boolean() }),
+  z.object({ id: z.string(), damaged: z.literal(false), kind: z.enum(["retrieval", "lm", "qa", "compare"]), title: z.string(), dataset: z.string(), split: z.string().nullable(), createdAt: z.string(), metrics, hasHtml: z.boolean() }),
   z.object({ id: z.string(), damaged: z.literal(true), error: z.string() }),
 ]);
 const report = z.object({
   id: z.string(),
-  kind: z.enum(["retrieval", "lm"]),
+  kind: z.enum(["retrieval", "lm", "qa", "compare"]),
   title: z.string(),
   dataset: z.string(),
   split: z.string().nullable(),
@@ -27,6 +28,17 @@ const report = z.object({
   hasHtml: z.boolean(),
   perQuery: z.array(z.object({ id: z.string(), ndcg_at_10: z.number() })).optional().describe("retrieval: nDCG@10 of every judged query"),
   windows: z.array(z.object({ index: z.number(), tokens: z.number(), loss: z.number() })).optional().describe("lm: mean loss of every window (gguf: models)"),
+  perItem: z.array(z.object({ id: z.string(), f1: z.number(), abstained: z.boolean() })).optional().describe("qa: F1 of every question and whether the system declined it"),
+  runs: z.object({ a: z.string(), b: z.string() }).optional().describe("compare: the two stored runs compared"),
+  deltas: z.array(z.object({ metric: z.string(), meanA: z.number(), meanB: z.number(), delta: z.number(), low: z.number(), high: z.number(), n: z.number() })).optional().describe("compare: per-metric delta B − A with its paired bootstrap 95% interval"),
+});
+const compareQuery = z.object({ a: z.string().regex(REPORT_ID_PATTERN), b: z.string().regex(REPORT_ID_PATTERN) }).strict();
+const comparison = z.object({
+  a: z.object({ id: z.string(), kind: z.string(), title: z.string() }),
+  b: z.object({ id: z.string(), kind: z.string(), title: z.string() }),
+  metrics: z.array(z.object({ metric: z.string(), a: z.number(), b: z.number(), delta: z.number() })),
+  paired: z.object({ metric: z.string(), n: z.number(), meanA: z.number(), meanB: z.number(), delta: z.number(), low: z.number(), high: z.number(), pNotBetter: z.number() }).nullable(),
+  changed: z.array(z.object({ id: z.string(), a: z.number(), b: z.number(), delta: z.number() })),
 });
 
 /** Registers the eval-report routes; the returned close() runs when the server shuts down. */
@@ -39,6 +51,16 @@ export function registerEvalReportRoutes(app: FastifyInstance, routes: RouteTabl
     auth: "read",
     response: z.array(summary),
     handler: async () => listReports(ctx.dataDir),
+  });
+  routes.add(app, {
+    method: "GET",
+    url: "/api/eval-reports/compare",
+    summary: "Two published reports of the same kind side by side: headline deltas, and for per-item reports the paired bootstrap 95% interval and the items that changed most",
+    tag: "eval reports",
+    auth: "read",
+    query: compareQuery,
+    response: comparison,
+    handler: async ({ query }) => comparePublished(readReport(ctx.dataDir, query.a), readReport(ctx.dataDir, query.b)),
   });
   routes.add(app, {
     method: "GET",

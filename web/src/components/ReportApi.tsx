@@ -2,7 +2,9 @@
 // the one request the JSON client cannot make: the report's HTML page, fetched with the key.
 import { ApiError, type Client, enc } from "../api.ts";
 
-export type ReportKind = "retrieval" | "lm";
+export type ReportKind = "retrieval" | "lm" | "qa" | "compare";
+
+export const KIND_LABEL: Record<ReportKind, string> = { retrieval: "retrieval", lm: "language model", qa: "question answering", compare: "run comparison" };
 
 export type ReportSummary =
   | { id: string; damaged: false; kind: ReportKind; title: string; dataset: string; split: string | null; createdAt: string; metrics: Record<string, number>; hasHtml: boolean }
@@ -21,7 +23,22 @@ export interface PublishedReport {
   hasHtml: boolean;
   perQuery?: { id: string; ndcg_at_10: number }[];
   windows?: { index: number; tokens: number; loss: number }[];
+  perItem?: { id: string; f1: number; abstained: boolean }[];
+  runs?: { a: string; b: string };
+  deltas?: { metric: string; meanA: number; meanB: number; delta: number; low: number; high: number; n: number }[];
 }
+
+/** Two published reports side by side (GET /api/eval-reports/compare). */
+export interface ReportComparison {
+  a: { id: string; kind: string; title: string };
+  b: { id: string; kind: string; title: string };
+  metrics: { metric: string; a: number; b: number; delta: number }[];
+  paired: { metric: string; n: number; meanA: number; meanB: number; delta: number; low: number; high: number; pNotBetter: number } | null;
+  changed: { id: string; a: number; b: number; delta: number }[];
+}
+
+export const compareReports = (client: Client, a: string, b: string, signal: AbortSignal): Promise<ReportComparison> =>
+  client.request<ReportComparison>(`/api/eval-reports/compare?a=${enc(a)}&b=${enc(b)}`, { signal });
 
 export const listReports = (client: Client, signal: AbortSignal): Promise<ReportSummary[]> => client.request<ReportSummary[]>("/api/eval-reports", { signal });
 
@@ -56,6 +73,15 @@ const METRICS: Record<string, { label: string; digits: number }> = {
   tokens: { label: "Tokens", digits: 0 },
   window: { label: "Window", digits: 0 },
   seconds: { label: "Seconds", digits: 1 },
+  f1: { label: "F1", digits: 4 },
+  em: { label: "Exact match", digits: 4 },
+  abstention_precision: { label: "Abstention precision", digits: 3 },
+  abstention_recall: { label: "Abstention recall", digits: 3 },
+  citation_recall: { label: "Citation recall", digits: 3 },
+  citation_precision: { label: "Citation precision", digits: 3 },
+  questions: { label: "Questions", digits: 0 },
+  ms_per_question: { label: "ms / question", digits: 1 },
+  common_items: { label: "Items in common", digits: 0 },
 };
 
 export function metricRows(metrics: Record<string, number>): { key: string; label: string; text: string }[] {
@@ -68,9 +94,11 @@ export function metricRows(metrics: Record<string, number>): { key: string; labe
   });
 }
 
-/** The one figure a list row shows: nDCG@10 for retrieval, perplexity for a language model. */
+const HEADLINE: Record<ReportKind, string> = { retrieval: "ndcg_at_10", lm: "perplexity", qa: "f1", compare: "delta_f1" };
+
+/** The one figure a list row shows: nDCG@10 for retrieval, perplexity for a language model, F1 for QA, the F1 delta for a comparison. */
 export function headline(r: Extract<ReportSummary, { damaged: false }>): string {
-  const key = r.kind === "retrieval" ? "ndcg_at_10" : "perplexity";
+  const key = HEADLINE[r.kind] ?? "";
   const row = metricRows(r.metrics).find((m) => m.key === key);
   return row ? `${row.label} ${row.text}` : "";
 }

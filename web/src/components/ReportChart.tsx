@@ -177,5 +177,7 @@ function FiguresTable({ head, rows }: { head: string[]; rows: string[][] }) {
 }
 
 export function ReportChart({ report }: { report: PublishedReport }) {
+  // QA runs and comparisons draw their charts in their HTML page (shown below the figures).
+  if (report.kind === "qa" || report.kind === "compare") return null;
   return report.kind === "retrieval" ? <RetrievalChart report={report} /> : <WindowLossChart report={report} />;
 }

@@ -3,12 +3,13 @@ import { useState } from "react";
 import { useLoad } from "../hooks.ts";
 import { useSession } from "../session.ts";
 import { ErrorNote, formatDate, Loading } from "./common.tsx";
-import { deleteReport, getReport } from "./ReportApi.tsx";
+import { deleteReport, getReport, type ReportSummary } from "./ReportApi.tsx";
+import { ReportCompare } from "./ReportCompare.tsx";
 import { ReportChart } from "./ReportChart.tsx";
 import { ReportHtml } from "./ReportHtml.tsx";
 import { ReportMetrics } from "./ReportMetrics.tsx";
 
-export function ReportDetail({ id, onDeleted }: { id: string; onDeleted: () => void }) {
+export function ReportDetail({ id, onDeleted, reports = [] }: { id: string; onDeleted: () => void; reports?: ReportSummary[] }) {
   const { client, me } = useSession();
   const report = useLoad((signal) => getReport(client, id, signal), [client, id]);
   const [error, setError] = useState<unknown>();
@@ -47,6 +48,7 @@ export function ReportDetail({ id, onDeleted }: { id: string; onDeleted: () => v
       {error ? <ErrorNote error={error} title="Not deleted" /> : null}
       <ReportMetrics metrics={r.metrics} />
       <ReportChart report={r} />
+      <ReportCompare report={r} reports={reports} />
       {r.command ? (
         <p className="small">
           Made by <code className="break">{r.command}</code>

@@ -1,6 +1,6 @@
 // The published reports, newest first: each a button that opens it; a damaged one says why instead.
 import { formatDate } from "./common.tsx";
-import { headline, type ReportSummary } from "./ReportApi.tsx";
+import { headline, KIND_LABEL, type ReportSummary } from "./ReportApi.tsx";
 
 export function ReportList({ reports, selected, onSelect }: { reports: ReportSummary[]; selected: string | undefined; onSelect: (id: string) => void }) {
   return (
@@ -17,7 +17,7 @@ export function ReportList({ reports, selected, onSelect }: { reports: ReportSum
           <li key={r.id} className="report-item">
             <button type="button" className="report-pick" aria-pressed={selected === r.id} onClick={() => onSelect(r.id)} data-report-id={r.id}>
               <span className="report-item-title">
-                <span className="badge">{r.kind === "retrieval" ? "retrieval" : "language model"}</span> {r.title}
+                <span className="badge">{KIND_LABEL[r.kind] ?? r.kind}</span> {r.title}
               </span>
               <span className="small muted">
                 {r.dataset}

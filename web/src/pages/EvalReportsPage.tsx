@@ -38,6 +38,7 @@ export function EvalReportsPage() {
           <ReportDetail
             key={selected}
             id={selected}
+            reports={list.data}
             onDeleted={() => {
               setChosen(undefined);
               list.reload();
@@ -51,7 +52,7 @@ export function EvalReportsPage() {
   }
   return (
     <>
-      <PageTitle sub="Retrieval and language-model evaluations published with strata eval --publish, with their charts.">Eval reports</PageTitle>
+      <PageTitle sub="Retrieval, question-answering, language-model evaluations and run comparisons published with strata eval --publish, with their charts; compare two reports of the same kind.">Eval reports</PageTitle>
       {body}
     </>
   );
