@@ -19,6 +19,7 @@ import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
 import { collectSources } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
+import { ReadableDocuments, type DocumentPage, type DocumentQuery } from "./store/readable-documents.js";
 import type { OpenOptions } from "./store/schema.js";
 import { KnowledgeStore, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
 import type { Acl, DocumentRecord, ExtractedDocument, SearchFilter, SearchHit } from "./types.js";
@@ -302,7 +303,12 @@ export class KnowledgeBase {
   /** A document with its extracted text, if the caller may read it. */
   getDocument(docId: string, access: Access): DocumentRecord {
     const doc = this.store.getDocument(docId, access);
-    if (!doc) throw new StrataError("NOT_FOUND", `no document ${docId} in ${this.location} that you may read`, "list documents with `strata search`, or check --as/--groups");
+    if (!doc) throw new StrataError("NOT_FOUND", `no document ${docId} in ${this.location} that you may read`, `list documents with \`strata docs list --kb ${this.location}\`, or check --as/--groups`);
     return doc;
+  }
+
+  /** A page of the documents the caller may read (by source), filtered by tag, source prefix or ACL. */
+  listDocuments(access: Access, query: DocumentQuery = {}): DocumentPage {
+    return new ReadableDocuments(this.store.db).page(access, query);
   }
 }

@@ -136,7 +136,7 @@ async function askExtractively(question: string, flags: AskFlags, k: number, ctx
 
 function printCitations(a: GroundedAnswer): void {
   for (const c of a.citations) {
-    process.stdout.write(`[${c.n}] ${c.source}${c.page ? ` p. ${c.page}` : ""} chars ${c.start}–${c.end}: "${c.quote}"\n`);
+    process.stdout.write(`[${c.n}] ${c.docId} ${c.source}${c.page ? ` p. ${c.page}` : ""} chars ${c.start}–${c.end}: "${c.quote}"\n`);
   }
 }
 

@@ -132,7 +132,7 @@ async function showHistory(flags: ChatFlags, access: Access, ctx: CommandContext
     process.stdout.write(`session ${h.session.id} · ${h.turns.length} turns · started ${h.session.createdAt}\n`);
     for (const t of h.turns) {
       process.stdout.write(`\n[${t.askedAt}] you: ${t.question}\nanswer: ${t.answer}\n`);
-      for (const c of t.citations) process.stdout.write(`  [${c.n}] ${c.source} chars ${c.start}–${c.end}: "${c.quote}"\n`);
+      for (const c of t.citations) process.stdout.write(`  [${c.n}] ${c.docId} ${c.source} chars ${c.start}–${c.end}: "${c.quote}"\n`);
       if (t.traceId) process.stdout.write(`  trace: ${t.traceId}\n`);
     }
     return 0;
