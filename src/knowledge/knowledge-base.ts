@@ -16,7 +16,7 @@ import { reciprocalRankFusion, type Retriever } from "./fusion.js";
 import { checkQuery } from "./limits.js";
 import { loadBytes } from "./loaders/index.js";
 import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
-import { collectSources } from "./loaders/walk.js";
+import { collectSources, type SkippedSource } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
 import { ReadableDocuments, type DocumentPage, type DocumentQuery } from "./store/readable-documents.js";
@@ -61,6 +61,8 @@ export interface IngestReport {
   unchanged: number;
   removed: number;
   failed: IngestFailure[];
+  /** Files found in the named folders but not loaded (unsupported type), with the reason. */
+  skipped?: SkippedSource[];
 }
 
 export interface SearchOptions {
@@ -126,8 +128,9 @@ export class KnowledgeBase {
   /** Loads, chunks and stores files and folders; each file is its own transaction. */
   async ingest(paths: string[], opts: IngestOptions = {}): Promise<IngestReport> {
     const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
-    const { files, problems } = await collectSources(paths, { include: opts.include, exclude: opts.exclude, signal: opts.signal });
+    const { files, problems, skipped } = await collectSources(paths, { include: opts.include, exclude: opts.exclude, signal: opts.signal });
     for (const p of problems) report.failed.push(failure(p.source, p.error));
+    report.skipped = skipped;
     const acl: Acl = { users: [...new Set(opts.acl?.users ?? [])], groups: [...new Set(opts.acl?.groups ?? [])] };
     const tags = [...new Set(opts.tags ?? [])];
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;

@@ -5,6 +5,7 @@
 import { extname } from "node:path";
 import { StrataError, throwIfAborted } from "../../core/errors.js";
 import type { ExtractedDocument } from "../types.js";
+import { loadConfluence } from "./confluence.js";
 import { loadCsv } from "./csv.js";
 import { loadDocx } from "./docx.js";
 import { decodeHtml, loadHtml } from "./html.js";
@@ -14,6 +15,7 @@ import { loadPdf } from "./pdf.js";
 import { checkMaxBytes, DEFAULT_MAX_BYTES, readSourceBytes, tooLarge } from "./read-source.js";
 import { decodeText, emptyFile, noTextExtracted } from "./sniff.js";
 import { loadText } from "./text.js";
+import { documentTitle } from "./title.js";
 
 export interface LoadOptions {
   /** Files larger than this are rejected before they are read; default DEFAULT_MAX_BYTES. */
@@ -43,6 +45,7 @@ const FORMATS = new Map<string, Format>([
   [".json", { text: loadJson }],
   [".jsonl", { text: loadJsonLines }],
   [".ndjson", { text: loadJsonLines }],
+  [".xml", { text: loadConfluence }],
 ]);
 
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.freeze([...FORMATS.keys()]);
@@ -56,7 +59,7 @@ export async function loadFile(path: string, opts: LoadOptions = {}): Promise<Ex
   throwIfAborted(opts.signal);
   const format = formatOf(path);
   const bytes = await readSourceBytes(path, opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.signal);
-  return dispatch(bytes, format, opts);
+  return titled(await dispatch(bytes, format, opts), path);
 }
 
 /** Same for bytes already in memory; `name` gives the extension. */
@@ -65,7 +68,7 @@ export async function loadBytes(bytes: Uint8Array, name: string, opts: LoadOptio
   const format = formatOf(name);
   const max = checkMaxBytes(opts.maxBytes ?? DEFAULT_MAX_BYTES);
   if (bytes.length > max) throw tooLarge(bytes.length, max);
-  return dispatch(bytes, format, opts);
+  return titled(await dispatch(bytes, format, opts), name);
 }
 
 async function dispatch(bytes: Uint8Array, format: Format, opts: LoadOptions): Promise<ExtractedDocument> {
@@ -77,6 +80,11 @@ async function dispatch(bytes: Uint8Array, format: Format, opts: LoadOptions): P
   throwIfAborted(opts.signal);
   if (doc.blocks.length === 0 || doc.text.trim() === "") throw noTextExtracted();
   return doc;
+}
+
+/** Every loaded file gets a title: the format's own, else its first heading or line (title.ts). */
+function titled(doc: ExtractedDocument, name: string): ExtractedDocument {
+  return { ...doc, title: documentTitle(doc, name) };
 }
 
 function formatOf(name: string): Format {
