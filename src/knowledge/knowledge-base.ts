@@ -7,6 +7,7 @@ import type { LongOperationOptions } from "../core/events.js";
 import { sha256, stableId } from "../core/hash.js";
 import { analyze } from "./analyzer.js";
 import { answerExtractively, questionTerms, type ExtractiveOptions } from "./answer/extractive.js";
+import { condenseByTerms } from "./answer/condense.js";
 import type { GroundedAnswer } from "./answer/types.js";
 import { DEFAULT_BM25, idf, type Bm25Params } from "./bm25.js";
 import { chunkDocument, type ChunkingOptions } from "./chunker.js";
@@ -87,6 +88,8 @@ export interface AnswerOptions {
   /** Chunks read to find answer sentences. */
   k?: number;
   extractive?: Partial<ExtractiveOptions>;
+  /** Earlier questions of the conversation, oldest first: a follow-up carries the last one's terms. */
+  previousQuestions?: string[];
 }
 
 /** A document already extracted in memory (datasets, tests, the server's uploads). */
@@ -296,11 +299,15 @@ export class KnowledgeBase {
   /** An extractive answer with a citation for every sentence, or an honest "not found". */
   async answer(question: string, opts: AnswerOptions): Promise<GroundedAnswer> {
     const q = checkQuery(question, "question");
+    // A follow-up in a conversation carries the previous question's content terms (answer/condense.ts).
+    const condensed = opts.previousQuestions?.length ? condenseByTerms(q, opts.previousQuestions) : undefined;
+    const asked = condensed?.method === "terms" ? condensed.query : q;
     // Retrieval by the question's content terms, so "how much does … cost" ranks by what it asks about.
-    const terms = questionTerms(q);
-    const hits = terms.length === 0 ? [] : await this.rank(q, terms, { k: opts.k ?? 8, access: opts.access, filter: opts.filter });
+    const terms = questionTerms(asked);
+    const hits = terms.length === 0 ? [] : await this.rank(asked, terms, { k: opts.k ?? 8, access: opts.access, filter: opts.filter });
     const stats = this.store.termStats(terms);
-    return answerExtractively(q, hits, (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks), opts.extractive);
+    const a = answerExtractively(asked, hits, (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks), opts.extractive);
+    return condensed ? { ...a, question: q, trace: { ...a.trace, condensed } } : a;
   }
 
   /** A document with its extracted text, if the caller may read it. */

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { answerWithModel } from "../knowledge/answer/generative.js";
 import type { HistoryTurn } from "../knowledge/answer/prompt.js";
 import type { GroundedAnswer } from "../knowledge/answer/types.js";
-import { chatTurn } from "../knowledge/conversations.js";
+import { chatTurn, extractiveChatTurn } from "../knowledge/conversations.js";
 import type { KnowledgeBase, SearchMode } from "../knowledge/knowledge-base.js";
 import { ConversationStore } from "../knowledge/store/conversation-store.js";
 import type { SearchHit } from "../knowledge/types.js";
@@ -99,11 +99,7 @@ export async function askAs(
     });
     return { ...strip(a), model: served.id, conversationId };
   }
-  const a = await kb.answer(r.question, { access: caller.principal, k: r.k ?? 8, filter });
-  new ConversationStore(kb.store.db).append(conversationId, caller.principal, [
-    { role: "user", content: a.question },
-    { role: "assistant", content: a.answer, data: { mode: a.mode, supported: a.supported, citations: a.citations, sentences: a.sentences } },
-  ]);
+  const a = await extractiveChatTurn(kb, conversationId, r.question, { access: caller.principal, k: r.k ?? 8, filter });
   return { ...strip(a), conversationId };
 }
 
@@ -120,7 +116,7 @@ export async function answerStateless(
   o: { signal: AbortSignal; temperature?: number; seed?: number; maxTokens?: number },
 ): Promise<Omit<GroundedAnswer, "trace">> {
   const served = models.languageModel(undefined);
-  if (!served) return strip(await kb.answer(question, { access: caller.principal }));
+  if (!served) return strip(await kb.answer(question, { access: caller.principal, previousQuestions: history.map((t) => t.question) }));
   const { mode, embedder } = embedderFor(models, kb, undefined);
   const a = await answerWithModel(kb, question, {
     model: served.model,

@@ -1,11 +1,13 @@
 // `strata docs list|show|rm` end to end: pages, filters by tag, ACL and source, access checks, ids
-// printed where a user needs them (search, ask), and the error hint that points at `docs list`.
+// printed where a user needs them (search, ask), and the error hint that points at `docs list`;
+// and `strata chat` without a model on the same base, where a follow-up carries the last question.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { jsonOf, strata } from "../helpers/cli.js";
-import { repoRoot, tempDir } from "../helpers/paths.js";
+import { cliPath, repoRoot, tempDir } from "../helpers/paths.js";
 
 interface Summary { docId: string; source: string; title: string; tags: string[]; acl: { users: string[]; groups: string[] } }
 interface Page { total: number; offset: number; documents: Summary[] }
@@ -72,4 +74,20 @@ test("docs rm removes a document from lists and search; unknown ids are reported
   const hits = jsonOf<{ results: { docId: string }[] }>(strata(["search", "humidity sensors", "--kb", kb, "--json"])).results;
   assert.ok(!hits.some((h) => h.docId === target.docId));
   assert.equal(strata(["docs", "rm", target.docId, "--kb", kb]).code, 1);
+});
+
+test("chat without a model: extractive turns; a follow-up carries the previous question's words", () => {
+  const r = spawnSync(process.execPath, [cliPath(), "chat", "--kb", kb, "--session", "walks", "--json"], {
+    input: "When do the lantern walks begin?\nWhere do they go?\n",
+    encoding: "utf8",
+    env: { ...process.env, CI: "true" },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const turns = (JSON.parse(r.stdout) as { turns: { answer: string; supported: boolean; trace: { condensed?: { method: string } } }[] }).turns;
+  assert.equal(turns.length, 2);
+  assert.equal(turns[1]!.supported, true);
+  assert.match(turns[1]!.answer, /old pier/);
+  assert.equal(turns[1]!.trace.condensed?.method, "terms");
+  const history = strata(["chat", "--kb", kb, "--session", "walks", "--history", "--json"]);
+  assert.deepEqual((JSON.parse(history.stdout) as { turns: { question: string }[] }).turns.map((t) => t.question), ["When do the lantern walks begin?", "Where do they go?"]);
 });

@@ -125,13 +125,19 @@ async function askExtractively(question: string, flags: AskFlags, k: number, ctx
       ctx.printJson(a);
       return 0;
     }
-    process.stdout.write(`${a.answer}\n\n`);
-    process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : " — not found"}\n`);
-    printCitations(a);
+    printExtractiveAnswer(a);
     return 0;
   } finally {
     kb.close();
   }
+}
+
+/** An extractive answer for people: the text, the mode, what a follow-up was searched as, the citations. */
+export function printExtractiveAnswer(a: GroundedAnswer): void {
+  process.stdout.write(`${a.answer}\n\n`);
+  process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : " — not found"}\n`);
+  if (a.trace.condensed?.method === "terms") process.stdout.write(`searched as: ${a.trace.condensed.query} (a follow-up: the previous question's words carried over)\n`);
+  printCitations(a);
 }
 
 function printCitations(a: GroundedAnswer): void {
@@ -156,6 +162,8 @@ export function printModelAnswer(a: GroundedAnswer, o: { streamed: boolean; kb: 
   const changed = !a.supported || a.sentences.some((s) => s.removed);
   if (!o.streamed || changed) out(`${o.streamed ? "verified answer: " : ""}${a.answer}\n\n`);
   if (a.abstention) out(`not found: ${ABSTENTION[a.abstention] ?? a.abstention}\n`);
+  const c = a.trace?.condensed;
+  if (c && c.method !== "none") out(`searched as: ${c.rewritten ?? c.query} (a follow-up, made standalone ${c.method === "model" ? "by the model" : "with the previous question's words"})\n`);
   a.sentences.forEach((s, i) => {
     if (s.supported) return;
     out(`${s.removed ? "removed" : "unsupported"}: sentence ${i + 1} "${s.text}" — ${s.reason ?? s.verdict}\n`);

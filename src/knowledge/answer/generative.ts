@@ -14,6 +14,7 @@ import { isOwner } from "../store/access.js";
 import { TraceStore } from "../store/trace-store.js";
 import type { SearchFilter, SearchHit } from "../types.js";
 import { dropCitations, splitClaims } from "./citations.js";
+import { condenseByTerms, condenseWithModel } from "./condense.js";
 import { assembleContext, type ContextSource, type LeftOut } from "./context.js";
 import { NOT_FOUND_ANSWER, questionTerms } from "./extractive.js";
 import { buildMessages, CANNOT_ANSWER, chooseFence, historyMessages, questionBlock, randomFence, renderSource, systemPrompt, type HistoryTurn } from "./prompt.js";
@@ -42,6 +43,8 @@ export interface GenerativeOptions {
   seed?: number;
   /** Earlier turns of a conversation, oldest first; the most recent that fit are included. */
   history?: HistoryTurn[];
+  /** With history: false carries the previous question's terms instead of asking the model to rewrite (default true). */
+  condense?: boolean;
   /** Receives the answer's text as the model writes it. */
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
@@ -69,13 +72,9 @@ const finishSchema = z.object({
   usage: z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative().optional() }),
 });
 
-/** The search query: the question's content words, plus the previous question's when it has few (a follow-up). */
+/** The search query without a model: the question's content words, plus the previous question's for a follow-up. */
 export function retrievalQuery(question: string, history: HistoryTurn[] = []): string {
-  const content = (q: string): string[] => q.split(/\s+/).filter((w) => questionTerms(w).length > 0);
-  const own = content(question);
-  const last = history[history.length - 1];
-  if (own.length >= 2 || !last) return own.join(" ");
-  return [...own, ...content(last.question)].join(" ");
+  return condenseByTerms(question, history.map((t) => t.question)).query;
 }
 
 function accessAttr(access: Access): JsonValue {
@@ -290,7 +289,17 @@ export async function answerWithModel(kb: KnowledgeBase, question: string, opts:
     if (opts.recordTrace !== false) new TraceStore(kb.store.db).save(trace.toJSON(), opts.access);
   };
   try {
-    const query = retrievalQuery(q, opts.history);
+    // A follow-up is made standalone before retrieval (condense.ts); the span shows the rewrite.
+    const history = opts.history ?? [];
+    const condensed =
+      history.length === 0
+        ? undefined
+        : await inSpan(trace, "condense", async (span) => {
+            const c = opts.condense === false ? condenseByTerms(q, history.map((t) => t.question)) : await condenseWithModel(opts.model, q, history, opts.signal);
+            span.set({ method: c.method, query: c.query, ...(c.rewritten ? { rewritten: c.rewritten } : {}) });
+            return c;
+          });
+    const query = condensed?.query ?? retrievalQuery(q);
     const terms = questionTerms(query);
     const hits = await inSpan(trace, "retrieve", async (span) => {
       const rerank = opts.search?.rerank;
@@ -313,7 +322,7 @@ export async function answerWithModel(kb: KnowledgeBase, question: string, opts:
     });
     const base = {
       sentences: [] as AnswerSentence[],
-      trace: { terms, retrieved: hits.map((h) => ({ rank: h.rank, chunkId: h.chunkId, source: h.source, score: h.score })), ms: 0 },
+      trace: { terms, retrieved: hits.map((h) => ({ rank: h.rank, chunkId: h.chunkId, source: h.source, score: h.score })), ms: 0, ...(condensed ? { condensed } : {}) },
       model: opts.model.id,
       traceId: trace.id,
     };

@@ -77,6 +77,8 @@ export interface GroundedAnswer {
     terms: string[];
     retrieved: { rank: number; chunkId: string; source: string; score: number }[];
     ms: number;
+    /** A follow-up made standalone before retrieval (answer/condense.ts): how, and what was searched. */
+    condensed?: { method: "none" | "terms" | "model"; query: string; rewritten?: string };
   };
   /** Generative mode: the model that answered. */
   model?: string;
