@@ -8,6 +8,7 @@ import { sha256, stableId } from "../core/hash.js";
 import { analyze } from "./analyzer.js";
 import { answerExtractively, questionTerms, type ExtractiveOptions } from "./answer/extractive.js";
 import { condenseByTerms } from "./answer/condense.js";
+import { guardAnswer, guardQuestion, type AnswerGuards } from "./answer/guard.js";
 import type { GroundedAnswer } from "./answer/types.js";
 import { DEFAULT_BM25, idf, type Bm25Params } from "./bm25.js";
 import { chunkDocument, type ChunkingOptions } from "./chunker.js";
@@ -90,6 +91,14 @@ export interface AnswerOptions {
   extractive?: Partial<ExtractiveOptions>;
   /** Earlier questions of the conversation, oldest first: a follow-up carries the last one's terms. */
   previousQuestions?: string[];
+  /** Jailbreak screen on the question, PII redaction of the answer (answer/guard.ts). */
+  guards?: AnswerGuards;
+}
+
+/** Guardrails a knowledge base switches on for every answer from it (`strata guardrails`). */
+export interface GuardrailSettings {
+  redactPii: boolean;
+  screenJailbreaks: boolean;
 }
 
 /** A document already extracted in memory (datasets, tests, the server's uploads). */
@@ -298,7 +307,7 @@ export class KnowledgeBase {
 
   /** An extractive answer with a citation for every sentence, or an honest "not found". */
   async answer(question: string, opts: AnswerOptions): Promise<GroundedAnswer> {
-    const q = checkQuery(question, "question");
+    const q = guardQuestion(checkQuery(question, "question"), opts.guards).question;
     // A follow-up in a conversation carries the previous question's content terms (answer/condense.ts).
     const condensed = opts.previousQuestions?.length ? condenseByTerms(q, opts.previousQuestions) : undefined;
     const asked = condensed?.method === "terms" ? condensed.query : q;
@@ -306,8 +315,22 @@ export class KnowledgeBase {
     const terms = questionTerms(asked);
     const hits = terms.length === 0 ? [] : await this.rank(asked, terms, { k: opts.k ?? 8, access: opts.access, filter: opts.filter });
     const stats = this.store.termStats(terms);
-    const a = answerExtractively(asked, hits, (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks), opts.extractive);
-    return condensed ? { ...a, question: q, trace: { ...a.trace, condensed } } : a;
+    const found = answerExtractively(asked, hits, (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks), opts.extractive);
+    const a = condensed ? { ...found, question: q, trace: { ...found.trace, condensed } } : found;
+    if (!opts.guards) return a;
+    const g = guardAnswer(a, opts.guards);
+    return { ...g.answer, guardrails: { on: opts.guards.names, findings: g.findings } };
+  }
+
+  /** The guardrails this knowledge base switches on (stored in it; off unless set). */
+  guardrails(): GuardrailSettings {
+    const raw = this.store.setting("guardrails");
+    const parsed = raw ? (JSON.parse(raw) as Partial<GuardrailSettings>) : {};
+    return { redactPii: parsed.redactPii === true, screenJailbreaks: parsed.screenJailbreaks === true };
+  }
+
+  setGuardrails(settings: GuardrailSettings): void {
+    this.store.setSetting("guardrails", JSON.stringify({ redactPii: settings.redactPii, screenJailbreaks: settings.screenJailbreaks }));
   }
 
   /** A document with its extracted text, if the caller may read it. */

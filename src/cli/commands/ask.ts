@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { answerGuards } from "../../agents/guardrails/answer-guards.js";
 import { answerWithModel, type VerifyMode } from "../../knowledge/answer/generative.js";
 import type { GroundedAnswer } from "../../knowledge/answer/types.js";
 import { KnowledgeBase, SEARCH_MODES, type SearchMode } from "../../knowledge/knowledge-base.js";
@@ -9,8 +10,9 @@ import { providerOptions } from "../model-options.js";
 import { parseAccess, parseList, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { withEmbeddingModel } from "./embed.js";
+import { addGuardrailRunOptions, type GuardrailRunFlags } from "./guardrails.js";
 
-interface AskFlags {
+interface AskFlags extends GuardrailRunFlags {
   kb?: string;
   as?: string;
   groups?: string;
@@ -57,7 +59,7 @@ Examples:
   strata ask "When do night tours start?" --kb ./kb --model gguf:./models/chat.gguf --verify remove --json`;
 
 export function registerAsk(program: Command): void {
-  program
+  const cmd = program
     .command("ask")
     .description("answer a question from a knowledge base, citing the exact source span of every sentence")
     .argument("<question>", "the question")
@@ -74,7 +76,8 @@ export function registerAsk(program: Command): void {
     .option("--embed <ref>", "with --model: embedding model for dense or hybrid retrieval")
     .option("--stream", "with --model: print the answer as it is written even when stdout is not a terminal")
     .option("--json", "print one JSON document: {answer, mode, supported, citations:[…], sentences, trace; with --model also usage, traceId}")
-    .addHelpText("after", HELP)
+    .addHelpText("after", HELP);
+  addGuardrailRunOptions(cmd)
     .action(withCommand(async (question: string, flags: AskFlags, ctx: CommandContext) => {
       const access = parseAccess(flags);
       const k = parsePositiveInt("-k", flags.k, 8, 100);
@@ -100,6 +103,7 @@ export function registerAsk(program: Command): void {
               filter: { tags: parseList(flags.tags) },
               search: { mode, embedder },
               ...options,
+              guards: answerGuards(kb.guardrails(), flags),
               onDelta: streaming ? (d) => process.stdout.write(d) : undefined,
               signal: ctx.signal,
             });
@@ -120,7 +124,7 @@ async function askExtractively(question: string, flags: AskFlags, k: number, ctx
   const access = parseAccess(flags);
   const kb = KnowledgeBase.open(requireKb(flags.kb), {});
   try {
-    const a = await kb.answer(question, { access, k, filter: { tags: parseList(flags.tags) } });
+    const a = await kb.answer(question, { access, k, filter: { tags: parseList(flags.tags) }, guards: answerGuards(kb.guardrails(), flags) });
     if (flags.json) {
       ctx.printJson(a);
       return 0;
@@ -138,6 +142,13 @@ export function printExtractiveAnswer(a: GroundedAnswer): void {
   process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : " — not found"}\n`);
   if (a.trace.condensed?.method === "terms") process.stdout.write(`searched as: ${a.trace.condensed.query} (a follow-up: the previous question's words carried over)\n`);
   printCitations(a);
+  printGuardrails(a);
+}
+
+function printGuardrails(a: GroundedAnswer): void {
+  if (!a.guardrails) return;
+  const found = a.guardrails.findings.map((f) => f.message).join("; ");
+  process.stdout.write(`guardrails: ${a.guardrails.on.join(", ")}${found ? ` (${found})` : ""}\n`);
 }
 
 function printCitations(a: GroundedAnswer): void {
@@ -173,5 +184,6 @@ export function printModelAnswer(a: GroundedAnswer, o: { streamed: boolean; kb: 
   printCitations(a);
   const u = a.usage;
   if (u) out(`tokens: ${u.inputTokens} in, ${u.outputTokens} out${u.estimated ? " (estimated)" : ""}${u.costUsd !== undefined ? ` · cost $${u.costUsd.toFixed(6)}` : ""}\n`);
+  printGuardrails(a);
   if (a.traceId) out(`trace: ${a.traceId} (strata trace ${a.traceId} --kb ${o.kb})\n`);
 }

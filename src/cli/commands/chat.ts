@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Option, type Command } from "commander";
+import { answerGuards } from "../../agents/guardrails/answer-guards.js";
 import { isStrataError } from "../../core/errors.js";
 import type { GroundedAnswer } from "../../knowledge/answer/types.js";
 import { chatTurn, conversationHistory, extractiveChatTurn } from "../../knowledge/conversations.js";
@@ -11,9 +12,10 @@ import { EXIT, usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parseAccess, parseList, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { addGuardrailRunOptions, type GuardrailRunFlags } from "./guardrails.js";
 import { modelAnswerOptions, printExtractiveAnswer, printModelAnswer, type ModelAnswerFlags } from "./ask.js";
 
-interface ChatFlags extends ModelAnswerFlags {
+interface ChatFlags extends ModelAnswerFlags, GuardrailRunFlags {
   kb?: string;
   model?: string;
   session?: string;
@@ -39,10 +41,10 @@ Examples:
   strata chat --kb ./kb --session visit --as guest --history`;
 
 // Mistakes in one question (empty, too long) end that turn only; anything else ends the chat.
-const TURN_ERRORS = new Set(["EMPTY_QUESTION", "QUESTION_TOO_LONG"]);
+const TURN_ERRORS = new Set(["EMPTY_QUESTION", "QUESTION_TOO_LONG", "GUARDRAIL_BLOCKED"]);
 
 export function registerChat(program: Command): void {
-  program
+  const cmd = program
     .command("chat")
     .description("a conversation with a knowledge base: grounded, cited answers that remember the session")
     .option("--kb <dir>", "knowledge-base folder")
@@ -57,7 +59,8 @@ export function registerChat(program: Command): void {
     .option("--max-tokens <n>", "tokens kept for each answer (default 512)")
     .option("--history", "print the session's stored turns instead of chatting (needs --session)")
     .option("--json", "print one JSON document at the end: {session, turns:[answer, …]} (with --history: the stored turns)")
-    .addHelpText("after", HELP)
+    .addHelpText("after", HELP);
+  addGuardrailRunOptions(cmd)
     .action(withCommand(async (flags: ChatFlags, ctx: CommandContext) => {
       const access = parseAccess(flags);
       if (flags.history) return showHistory(flags, access, ctx);
@@ -97,9 +100,10 @@ export function registerChat(program: Command): void {
               if (question !== "") {
                 try {
                   const filter = { tags: parseList(flags.tags) };
+                  const guards = answerGuards(kb.guardrails(), flags);
                   const a = model
-                    ? await chatTurn(kb, session, question, { model, access, k, filter, ...options, onDelta: streaming ? (d) => process.stdout.write(d) : undefined, signal })
-                    : await extractiveChatTurn(kb, session, question, { access, k, filter });
+                    ? await chatTurn(kb, session, question, { model, access, k, filter, ...options, guards, onDelta: streaming ? (d) => process.stdout.write(d) : undefined, signal })
+                    : await extractiveChatTurn(kb, session, question, { access, k, filter, guards });
                   turns.push(a);
                   if (!flags.json) {
                     if (model) printModelAnswer(a, { streamed: streaming, kb: flags.kb! });

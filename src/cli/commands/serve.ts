@@ -27,6 +27,8 @@ interface ServeFlags {
   web?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   quiet?: boolean;
+  redactPii?: boolean;
+  screenJailbreaks?: boolean;
 }
 
 const HELP = `
@@ -108,6 +110,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       rateLimit: rateLimit === 0 ? false : rateLimit === undefined ? undefined : { max: rateLimit, windowMs: 60_000 },
       timeoutMs: timeoutS * 1000,
       trainingSlots,
+      guardrails: { redactPii: flags.redactPii === true, screenJailbreaks: flags.screenJailbreaks === true },
       corsOrigins: parseList(flags.cors),
       webRoot: flags.web,
       logger: flags.quiet ? false : { level: flags.logLevel ?? "info", stream: process.stderr },
@@ -211,6 +214,8 @@ export function registerServe(program: Command): void {
     .option("--web <dir>", "web UI folder (default: the package's web/dist)")
     .option("--log-level <level>", "fatal, error, warn, info (default), debug or trace")
     .option("--quiet", "no request logs")
+    .option("--redact-pii", "redact personal data in every answer (each knowledge base may switch it on too: strata guardrails)")
+    .option("--screen-jailbreaks", "refuse questions with jailbreak or override phrasing, for every knowledge base")
     .addHelpText("after", HELP)
     .action(withCommand(async (flags: ServeFlags, ctx: CommandContext) => serve(flags, ctx)));
 

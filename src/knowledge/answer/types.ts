@@ -88,4 +88,6 @@ export interface GroundedAnswer {
   usage?: AnswerUsage;
   /** Id of the stored trace (`strata trace <id>`). */
   traceId?: string;
+  /** Guardrails switched on for this answer and what they found (answer/guard.ts). */
+  guardrails?: { on: string[]; findings: { validator: string; message: string; blocking: boolean }[] };
 }
