@@ -37,7 +37,10 @@ registry, usage per key) and kbs/<name>/, one Strata knowledge base each. On fir
 key is made and printed once on stderr; set STRATA_ADMIN_KEY to choose it instead (deployments).
 Every /api and /v1 route takes Authorization: Bearer <key>; the routes are in /openapi.json and
 docs/api.md. Logs are JSON lines on stderr and never contain keys. SIGTERM or Ctrl-C stops
-accepting connections, lets requests in flight finish, then closes the stores.
+accepting connections, lets requests in flight finish, then closes the stores. Started through
+\`npx strata serve\`, the server also stops when the npx process is killed; scripts and service
+managers should start \`node node_modules/strata/dist/src/cli/main.js serve\` (or the installed
+\`strata\` binary) directly, so their signals reach the server itself.
 
 Models: --model may be given several times; the first answers /api/.../ask by default. Clients
 choose models by id (GET /v1/models): the model name of an openai: reference, the file name of a
@@ -138,11 +141,18 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
     err(`strata serve: listening on ${url} (data ${dataDir}; models: ${[...language.map((m) => m.id), ...(embedding ? [`${embedding.id} (embeddings)`] : [])].join(", ") || "none, answers are extractive"}; web UI ${server.webUiBuilt ? "at /" : "not built"})`);
 
     // SIGTERM, or Ctrl-C through the command's signal: stop accepting, finish in flight, close.
+    // Started by `npx strata serve` (npm exec), the server's parent is npm, which does not pass
+    // SIGTERM on: when that wrapper goes away the server stops too, instead of running on orphaned.
+    const watchWrapper = process.env.npm_command === "exec" ? watchParent() : undefined;
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
       process.once("SIGTERM", stop);
       if (ctx.signal.aborted) resolve();
       ctx.signal.addEventListener("abort", stop, { once: true });
+      watchWrapper?.then(() => {
+        err("strata serve: the npx wrapper that started the server is gone");
+        resolve();
+      });
     });
     err("strata serve: shutting down: finishing requests in flight");
     const force = setTimeout(() => {
@@ -157,6 +167,19 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
   } finally {
     await closeModels();
   }
+}
+
+/** Resolves when this process's parent exits (it is then re-parented, so its parent id changes). */
+function watchParent(): Promise<void> {
+  const parent = process.ppid;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(timer);
+      resolve();
+    }, 500);
+    timer.unref();
+  });
 }
 
 /** The server's own error codes (CONFLICT, UNAUTHORIZED, …) as the CLI's: usage mistakes, or NOT_FOUND. */
