@@ -44,7 +44,8 @@ for (const q of questions) {
   const a = strata(["ask", q, "--kb", kb]);
   console.log(`Q: ${q}`);
   console.log(`A: ${a.answer}`);
-  for (const c of a.citations) console.log(`   [${c.n}] ${relative(root, c.source)} chars ${c.start}-${c.end}`);
+  // Sources as the CLI and the API print them (the absolute path stored as lineage), with the document id.
+  for (const c of a.citations) console.log(`   [${c.n}] ${c.docId} ${c.source} chars ${c.start}–${c.end}`);
   console.log(`   (mode: ${a.mode}, supported: ${a.supported})\n`);
 }
 

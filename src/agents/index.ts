@@ -19,3 +19,4 @@ export { AuditLog, type AuditEntry, type AuditProblem, type AuditType, type Audi
 export { AGENT_STORE_FILE, AGENT_SCHEMA_VERSION, openAgentDatabase } from "./store/schema.js";
 export { detectInstructions, fenceUntrusted, UNTRUSTED_RULE, type InstructionFinding } from "./guardrails/untrusted.js";
 export { composeValidators, maxLength, schemaValidator, jailbreakScreen, redactPii, enforce, type Validator, type ValidationResult, type ValidationIssue } from "./guardrails/validators.js";
+export { answerGuards, type GuardrailSettings } from "./guardrails/answer-guards.js";

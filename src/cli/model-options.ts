@@ -47,7 +47,9 @@ export function providerOptions(env: NodeJS.ProcessEnv = process.env): ProviderO
   return {
     apiKey: env.STRATA_OPENAI_API_KEY ?? env.OPENAI_API_KEY,
     prices: config.prices,
-    threads: threads ?? 2,
+    // Unset unless asked for: each provider picks its own default (llama.cpp: cores − 1, because its
+    // spinning workers crawl on a busy 2-core machine — 2 threads there made gguf: 300× slower).
+    threads,
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
   };

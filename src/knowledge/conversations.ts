@@ -5,11 +5,13 @@ import { z } from "zod";
 import { StrataError } from "../core/errors.js";
 import { answerWithModel, type GenerativeOptions } from "./answer/generative.js";
 import { citationSchema } from "./answer/citation.js";
+import type { AnswerGuards } from "./answer/guard.js";
 import type { HistoryTurn } from "./answer/prompt.js";
 import type { AnswerCitation, GroundedAnswer } from "./answer/types.js";
 import type { KnowledgeBase } from "./knowledge-base.js";
 import type { Access } from "./store/access.js";
 import type { ConversationInfo, StoredMessage } from "./store/conversation-store.js";
+import type { SearchFilter } from "./types.js";
 
 export interface ChatTurnOptions extends Omit<GenerativeOptions, "history" | "traceKind" | "traceAttributes"> {
   /** Earlier turns offered to the prompt (default 6); the context budget may keep fewer. */
@@ -91,4 +93,20 @@ export async function chatTurn(kb: KnowledgeBase, sessionId: string, question: s
     },
   ]);
   return answer;
+}
+
+/**
+ * A turn without a language model: an extractive answer, where a follow-up carries the previous
+ * question's content terms into retrieval; stored like a model's turn.
+ */
+export async function extractiveChatTurn(kb: KnowledgeBase, sessionId: string, question: string, opts: { access: Access; k?: number; filter?: SearchFilter; guards?: AnswerGuards }): Promise<GroundedAnswer> {
+  const store = kb.store.conversations;
+  store.checkWritable(sessionId, opts.access);
+  const previousQuestions = turnsOf(store.messages(sessionId, opts.access, { last: 6 })).map((t) => t.question);
+  const a = await kb.answer(question, { access: opts.access, k: opts.k, filter: opts.filter, previousQuestions, guards: opts.guards });
+  store.append(sessionId, opts.access, [
+    { role: "user", content: a.question },
+    { role: "assistant", content: a.answer, data: { mode: a.mode, supported: a.supported, citations: a.citations, sentences: a.sentences, ...(a.trace.condensed ? { condensed: a.trace.condensed } : {}) } },
+  ]);
+  return a;
 }

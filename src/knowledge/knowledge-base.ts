@@ -7,6 +7,8 @@ import type { LongOperationOptions } from "../core/events.js";
 import { sha256, stableId } from "../core/hash.js";
 import { analyze } from "./analyzer.js";
 import { answerExtractively, questionTerms, type ExtractiveOptions } from "./answer/extractive.js";
+import { condenseByTerms } from "./answer/condense.js";
+import { guardAnswer, guardQuestion, type AnswerGuards } from "./answer/guard.js";
 import type { GroundedAnswer } from "./answer/types.js";
 import { DEFAULT_BM25, idf, type Bm25Params } from "./bm25.js";
 import { chunkDocument, type ChunkingOptions } from "./chunker.js";
@@ -17,10 +19,11 @@ import { checkQuery } from "./limits.js";
 import { sharedParsePool } from "./loaders/parse-pool.js";
 import type { ParseLimits } from "./loaders/parse-limits.js";
 import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
-import { collectSources } from "./loaders/walk.js";
+import { collectSources, type SkippedSource } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
 import type { DenseMethod } from "./store/backend.js";
+import type { DocumentPage, DocumentQuery } from "./store/readable-documents.js";
 import type { OpenOptions } from "./store/schema.js";
 import { KnowledgeStore, type DocumentInput, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
 import type { Acl, DocumentRecord, ExtractedDocument, SearchFilter, SearchHit } from "./types.js";
@@ -64,6 +67,8 @@ export interface IngestReport {
   unchanged: number;
   removed: number;
   failed: IngestFailure[];
+  /** Files found in the named folders but not loaded (unsupported type), with the reason. */
+  skipped?: SkippedSource[];
 }
 
 export interface SearchOptions {
@@ -90,6 +95,16 @@ export interface AnswerOptions {
   /** Chunks read to find answer sentences. */
   k?: number;
   extractive?: Partial<ExtractiveOptions>;
+  /** Earlier questions of the conversation, oldest first: a follow-up carries the last one's terms. */
+  previousQuestions?: string[];
+  /** Jailbreak screen on the question, PII redaction of the answer (answer/guard.ts). */
+  guards?: AnswerGuards;
+}
+
+/** Guardrails a knowledge base switches on for every answer from it (`strata guardrails`). */
+export interface GuardrailSettings {
+  redactPii: boolean;
+  screenJailbreaks: boolean;
 }
 
 /** A document already extracted in memory (datasets, tests, the server's uploads). */
@@ -159,8 +174,9 @@ export class KnowledgeBase {
    */
   async ingest(paths: string[], opts: IngestOptions = {}): Promise<IngestReport> {
     const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
-    const { files, problems } = await collectSources(paths, { include: opts.include, exclude: opts.exclude, signal: opts.signal });
+    const { files, problems, skipped } = await collectSources(paths, { include: opts.include, exclude: opts.exclude, signal: opts.signal });
     for (const p of problems) report.failed.push(failure(p.source, p.error));
+    report.skipped = skipped;
     const acl: Acl = { users: [...new Set(opts.acl?.users ?? [])], groups: [...new Set(opts.acl?.groups ?? [])] };
     const tags = [...new Set(opts.tags ?? [])];
     const o = { acl, tags, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, limits: opts.limits, chunking: opts.chunking, signal: opts.signal };
@@ -352,8 +368,27 @@ export class KnowledgeBase {
 
   /** An extractive answer with a citation for every sentence, or an honest "not found". */
   async answer(question: string, opts: AnswerOptions): Promise<GroundedAnswer> {
-    const { question: q, hits, idfOf } = await this.answerSources(question, opts);
-    return answerExtractively(q, hits, idfOf, opts.extractive);
+    const q = guardQuestion(checkQuery(question, "question"), opts.guards).question;
+    // A follow-up in a conversation carries the previous question's content terms (answer/condense.ts).
+    const condensed = opts.previousQuestions?.length ? condenseByTerms(q, opts.previousQuestions) : undefined;
+    const asked = condensed?.method === "terms" ? condensed.query : q;
+    const { hits, idfOf } = await this.answerSources(asked, opts);
+    const found = answerExtractively(asked, hits, idfOf, opts.extractive);
+    const a = condensed ? { ...found, question: q, trace: { ...found.trace, condensed } } : found;
+    if (!opts.guards) return a;
+    const g = guardAnswer(a, opts.guards);
+    return { ...g.answer, guardrails: { on: opts.guards.names, findings: g.findings } };
+  }
+
+  /** The guardrails this knowledge base switches on (stored in it; off unless set). */
+  guardrails(): GuardrailSettings {
+    const raw = this.store.setting("guardrails");
+    const parsed = raw ? (JSON.parse(raw) as Partial<GuardrailSettings>) : {};
+    return { redactPii: parsed.redactPii === true, screenJailbreaks: parsed.screenJailbreaks === true };
+  }
+
+  setGuardrails(settings: GuardrailSettings): void {
+    this.store.setSetting("guardrails", JSON.stringify({ redactPii: settings.redactPii, screenJailbreaks: settings.screenJailbreaks }));
   }
 
   /**
@@ -371,7 +406,12 @@ export class KnowledgeBase {
   /** A document with its extracted text, if the caller may read it. */
   getDocument(docId: string, access: Access): DocumentRecord {
     const doc = this.store.getDocument(docId, access);
-    if (!doc) throw new StrataError("NOT_FOUND", `no document ${docId} in ${this.location} that you may read`, "list documents with `strata search`, or check --as/--groups");
+    if (!doc) throw new StrataError("NOT_FOUND", `no document ${docId} in ${this.location} that you may read`, `list documents with \`strata docs list --kb ${this.location}\`, or check --as/--groups`);
     return doc;
+  }
+
+  /** A page of the documents the caller may read (by source), filtered by tag, source prefix or ACL. */
+  listDocuments(access: Access, query: DocumentQuery = {}): DocumentPage {
+    return this.store.readable.page(access, query);
   }
 }

@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import { answerWithModel } from "../knowledge/answer/generative.js";
 import type { HistoryTurn } from "../knowledge/answer/prompt.js";
 import type { GroundedAnswer } from "../knowledge/answer/types.js";
-import { chatTurn } from "../knowledge/conversations.js";
+import { answerGuards, type GuardrailSettings } from "../agents/guardrails/answer-guards.js";
+import { chatTurn, extractiveChatTurn } from "../knowledge/conversations.js";
 import type { KnowledgeBase, SearchMode } from "../knowledge/knowledge-base.js";
 import type { SearchHit } from "../knowledge/types.js";
 import type { Caller } from "./accounts.js";
@@ -79,11 +80,13 @@ export async function askAs(
   caller: Caller,
   models: ModelCatalog,
   r: AskRequest,
-  o: { signal: AbortSignal; onDelta?: (text: string) => void },
+  o: { signal: AbortSignal; onDelta?: (text: string) => void; guardrails?: Partial<GuardrailSettings> },
 ): Promise<AskResponse> {
   const served = checkAsk(kb, caller, models, r);
   const conversationId = r.conversationId ?? newConversationId();
   const filter = r.tags && r.tags.length > 0 ? { tags: r.tags } : undefined;
+  // The server's guardrails (strata serve --redact-pii …) and the knowledge base's own add up.
+  const guards = answerGuards(o.guardrails, kb.guardrails());
   if (served) {
     const { mode, embedder } = embedderFor(models, kb, r.mode);
     const a = await chatTurn(kb, conversationId, r.question, {
@@ -93,16 +96,13 @@ export async function askAs(
       filter,
       search: { mode, embedder: embedder?.model },
       verify: r.verify ?? "flag",
+      guards,
       onDelta: o.onDelta,
       signal: o.signal,
     });
     return { ...strip(a), model: served.id, conversationId };
   }
-  const a = await kb.answer(r.question, { access: caller.principal, k: r.k ?? 8, filter });
-  kb.store.conversations.append(conversationId, caller.principal, [
-    { role: "user", content: a.question },
-    { role: "assistant", content: a.answer, data: { mode: a.mode, supported: a.supported, citations: a.citations, sentences: a.sentences } },
-  ]);
+  const a = await extractiveChatTurn(kb, conversationId, r.question, { access: caller.principal, k: r.k ?? 8, filter, guards });
   return { ...strip(a), conversationId };
 }
 
@@ -116,16 +116,18 @@ export async function answerStateless(
   models: ModelCatalog,
   question: string,
   history: HistoryTurn[],
-  o: { signal: AbortSignal; temperature?: number; seed?: number; maxTokens?: number },
+  o: { signal: AbortSignal; temperature?: number; seed?: number; maxTokens?: number; guardrails?: Partial<GuardrailSettings> },
 ): Promise<Omit<GroundedAnswer, "trace">> {
   const served = models.languageModel(undefined);
-  if (!served) return strip(await kb.answer(question, { access: caller.principal }));
+  const guards = answerGuards(o.guardrails, kb.guardrails());
+  if (!served) return strip(await kb.answer(question, { access: caller.principal, previousQuestions: history.map((t) => t.question), guards }));
   const { mode, embedder } = embedderFor(models, kb, undefined);
   const a = await answerWithModel(kb, question, {
     model: served.model,
     access: caller.principal,
     search: { mode, embedder: embedder?.model },
     history,
+    guards,
     temperature: o.temperature,
     seed: o.seed,
     maxAnswerTokens: o.maxTokens,

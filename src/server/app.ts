@@ -66,6 +66,8 @@ export interface StrataServerOptions {
   sseCaps?: Partial<SseCaps>;
   /** The web UI's folder (default <package>/web/dist). */
   webRoot?: string;
+  /** Guardrails on every answer (strata serve --redact-pii --screen-jailbreaks), logged in traces. */
+  guardrails?: { redactPii?: boolean; screenJailbreaks?: boolean };
   /** Structured (JSON) logs: where and how much; false for none. */
   logger?: { level?: "fatal" | "error" | "warn" | "info" | "debug" | "trace"; stream?: Writable } | false;
 }
@@ -102,7 +104,7 @@ export async function createStrataServer(opts: StrataServerOptions): Promise<Str
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const limits: ServerLimits = { bodyLimit: opts.bodyLimit ?? 2 * MiB, uploadLimit: opts.uploadLimit ?? 50 * MiB, maxUploadFiles: opts.maxUploadFiles ?? 100, handlerTimeoutMs: timeoutMs, parse: opts.parseLimits };
   const kbs = new KbRegistry(db, opts.dataDir);
-  const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits, dataDir: resolve(opts.dataDir) };
+  const ctx: ServerContext = { accounts, kbs, models: new ModelCatalog(opts.languageModels ?? [], opts.embeddingModel), usage: new UsageLedger(db), pages: new PageIndex(db), limits, dataDir: resolve(opts.dataDir), ...(opts.guardrails ? { guardrails: opts.guardrails } : {}) };
   const routes = new RouteTable(limits.handlerTimeoutMs);
   const ui = new StaticUi(opts.webRoot ?? defaultWebRoot());
   const failures = new AuthLimits({ perAddress: opts.authFailureLimit ?? 30, perKeyId: opts.authFailureLimit ?? 30 });

@@ -30,6 +30,8 @@ export interface ServerContext {
   limits: ServerLimits;
   /** The server's data folder (absolute): server.db, kbs/, and each layer's own folder. */
   dataDir: string;
+  /** Guardrails on every answer the server gives (each knowledge base may switch on more). */
+  guardrails?: { redactPii?: boolean; screenJailbreaks?: boolean };
 }
 
 declare module "fastify" {

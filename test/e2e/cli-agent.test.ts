@@ -20,6 +20,7 @@ interface Run {
 interface RunJson {
   threadId: string;
   status: string;
+  state?: string;
   pending: Array<{ callId: string; tool: string; args: Record<string, unknown>; reason: string }>;
   result: unknown;
   usage: { modelCalls: number; toolCalls: number; inputTokens: number };
@@ -128,6 +129,11 @@ test("approval from another process: run stops at an external tool; approve resu
   const out = json(r);
   assert.equal(out.status, "interrupted");
   assert.deepEqual(out.pending, [{ callId: "call_echo", tool: "shell", args: { command: "echo", args: ["filed"] }, reason: "shell is a external tool and needs approval" }]);
+  assert.equal(out.state, "waiting for approval");
+  const human = await strata(["agent", "show", out.threadId, "--store", store]);
+  assert.match(human.stdout, /· waiting for approval · started/);
+  assert.match(human.stdout, /thread thr_\w+: waiting for approval · /);
+  assert.doesNotMatch(human.stdout, /: interrupted/);
   const approved = await strata(["agent", "approve", out.threadId, "call_echo", "--store", store, "--by", "dana", "--json", "--quiet"]);
   assert.equal(approved.code, 0, approved.stderr);
   const done = json(approved);

@@ -59,6 +59,7 @@ describe("strata train (CLI)", { skip }, () => {
     assert.equal(j.checkpoint, join(out, "checkpoints", "step-3"));
     assert.ok(existsSync(join(j.checkpoint, "model.safetensors")) && existsSync(j.chart));
     assert.match(r.stderr, /eval at step 2: train loss/, "progress lines go to stderr");
+    assert.match(r.stderr, /step 1\/3: loss [\d.]+, lr \S+, [\d,]+ tok\/s, eta \d+s/, "each progress line carries rate and ETA");
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { format: string; model: { vocab: number; kvHeads: number }; train: { seed: number } };
     assert.equal(run.format, "strata-run");
     assert.equal(run.model.vocab, 300);

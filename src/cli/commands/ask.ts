@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { answerGuards } from "../../agents/guardrails/answer-guards.js";
 import { answerWithModel, type VerifyMode } from "../../knowledge/answer/generative.js";
 import type { GroundedAnswer } from "../../knowledge/answer/types.js";
 import { KnowledgeBase, SEARCH_MODES, type SearchMode } from "../../knowledge/knowledge-base.js";
@@ -9,8 +10,9 @@ import { providerOptions } from "../model-options.js";
 import { parseAccess, parseList, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { withEmbeddingModel } from "./embed.js";
+import { addGuardrailRunOptions, type GuardrailRunFlags } from "./guardrails.js";
 
-interface AskFlags {
+interface AskFlags extends GuardrailRunFlags {
   kb?: string;
   as?: string;
   groups?: string;
@@ -63,7 +65,7 @@ Examples:
   strata ask "When do night tours start?" --kb ./kb --model gguf:./models/chat.gguf --verify remove --json`;
 
 export function registerAsk(program: Command): void {
-  program
+  const cmd = program
     .command("ask")
     .description("answer a question from a knowledge base, citing the exact source span of every sentence")
     .argument("<question>", "the question")
@@ -81,7 +83,8 @@ export function registerAsk(program: Command): void {
     .option("--stream", "with --model: print the answer as it is written even when stdout is not a terminal")
     .option("--min-support <p>", "without --model: least estimated probability (0–1) that the quoted sentence answers; higher abstains more and is wrong less (default 0.5; see BENCHMARKS.md)")
     .option("--json", "print one JSON document: {answer, mode, supported, citations:[…], sentences, trace; with --model also usage, traceId}")
-    .addHelpText("after", HELP)
+    .addHelpText("after", HELP);
+  addGuardrailRunOptions(cmd)
     .action(withCommand(async (question: string, flags: AskFlags, ctx: CommandContext) => {
       const access = parseAccess(flags);
       const k = parsePositiveInt("-k", flags.k, 8, 100);
@@ -108,6 +111,7 @@ export function registerAsk(program: Command): void {
               filter: { tags: parseList(flags.tags) },
               search: { mode, embedder },
               ...options,
+              guards: answerGuards(kb.guardrails(), flags),
               onDelta: streaming ? (d) => process.stdout.write(d) : undefined,
               signal: ctx.signal,
             });
@@ -129,14 +133,18 @@ async function askExtractively(question: string, flags: AskFlags, k: number, ctx
   const kb = KnowledgeBase.open(requireKb(flags.kb), {});
   try {
     const minSupport = parseSupport(flags.minSupport);
-    const a = await kb.answer(question, { access, k, filter: { tags: parseList(flags.tags) }, extractive: minSupport === undefined ? undefined : { minSupport } });
+    const a = await kb.answer(question, {
+      access,
+      k,
+      filter: { tags: parseList(flags.tags) },
+      extractive: minSupport === undefined ? undefined : { minSupport },
+      guards: answerGuards(kb.guardrails(), flags),
+    });
     if (flags.json) {
       ctx.printJson(a);
       return 0;
     }
-    process.stdout.write(`${a.answer}\n\n`);
-    process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : ` — not found: ${a.abstentionDetail ?? a.abstention}`}\n`);
-    printCitations(a);
+    printExtractiveAnswer(a);
     return 0;
   } finally {
     kb.close();
@@ -150,9 +158,24 @@ function parseSupport(value: string | undefined): number | undefined {
   return p;
 }
 
+/** An extractive answer for people: the text, the mode, what a follow-up was searched as, the citations. */
+export function printExtractiveAnswer(a: GroundedAnswer): void {
+  process.stdout.write(`${a.answer}\n\n`);
+  process.stdout.write(`mode: extractive (no language model; sentences quoted from the sources)${a.supported ? "" : ` — not found: ${a.abstentionDetail ?? a.abstention}`}\n`);
+  if (a.trace.condensed?.method === "terms") process.stdout.write(`searched as: ${a.trace.condensed.query} (a follow-up: the previous question's words carried over)\n`);
+  printCitations(a);
+  printGuardrails(a);
+}
+
+function printGuardrails(a: GroundedAnswer): void {
+  if (!a.guardrails) return;
+  const found = a.guardrails.findings.map((f) => f.message).join("; ");
+  process.stdout.write(`guardrails: ${a.guardrails.on.join(", ")}${found ? ` (${found})` : ""}\n`);
+}
+
 function printCitations(a: GroundedAnswer): void {
   for (const c of a.citations) {
-    process.stdout.write(`[${c.n}] ${c.source}${c.page ? ` p. ${c.page}` : ""} chars ${c.start}–${c.end}: "${c.quote}"\n`);
+    process.stdout.write(`[${c.n}] ${c.docId} ${c.source}${c.page ? ` p. ${c.page}` : ""} chars ${c.start}–${c.end}: "${c.quote}"\n`);
   }
 }
 
@@ -172,6 +195,8 @@ export function printModelAnswer(a: GroundedAnswer, o: { streamed: boolean; kb: 
   const changed = !a.supported || a.sentences.some((s) => s.removed);
   if (!o.streamed || changed) out(`${o.streamed ? "verified answer: " : ""}${a.answer}\n\n`);
   if (a.abstention) out(`not found: ${ABSTENTION[a.abstention] ?? a.abstention}\n`);
+  const c = a.trace?.condensed;
+  if (c && c.method !== "none") out(`searched as: ${c.rewritten ?? c.query} (a follow-up, made standalone ${c.method === "model" ? "by the model" : "with the previous question's words"})\n`);
   a.sentences.forEach((s, i) => {
     if (s.supported) return;
     out(`${s.removed ? "removed" : "unsupported"}: sentence ${i + 1} "${s.text}" — ${s.reason ?? s.verdict}\n`);
@@ -181,5 +206,6 @@ export function printModelAnswer(a: GroundedAnswer, o: { streamed: boolean; kb: 
   printCitations(a);
   const u = a.usage;
   if (u) out(`tokens: ${u.inputTokens} in, ${u.outputTokens} out${u.estimated ? " (estimated)" : ""}${u.costUsd !== undefined ? ` · cost $${u.costUsd.toFixed(6)}` : ""}\n`);
+  printGuardrails(a);
   if (a.traceId) out(`trace: ${a.traceId} (strata trace ${a.traceId} --kb ${o.kb})\n`);
 }

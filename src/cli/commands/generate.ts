@@ -176,7 +176,7 @@ function completionOf(model: LanguageModel, prompt: string, sampling: SamplingOp
  * provider's file checks, loader and sampling mapping; llama.cpp's own sampler picks the tokens.
  */
 async function llamaCppCompletion(refString: string, prompt: string, sampling: SamplingOptions, signal: AbortSignal): Promise<{ events: AsyncIterable<StreamEvent>; close: () => Promise<void> }> {
-  const [{ resolveSettings, contextSizeFor }, { checkModelFile }, { loadLlamaModel, withLoadLog }, { toLlamaSampling }, { nodeLlamaCpp }, { AsyncQueue }] = await Promise.all([
+  const [{ resolveSettings, contextSizeFor, contextOptions }, { checkModelFile }, { loadLlamaModel, withLoadLog }, { toLlamaSampling }, { nodeLlamaCpp }, { AsyncQueue }] = await Promise.all([
     import("../../model/providers/llamacpp/options.js"),
     import("../../model/providers/llamacpp/preflight.js"),
     import("../../model/providers/llamacpp/loader.js"),
@@ -190,7 +190,7 @@ async function llamaCppCompletion(refString: string, prompt: string, sampling: S
   const mod = await nodeLlamaCpp();
   const { model } = await loadLlamaModel(settings);
   const contextSize = contextSizeFor(settings, facts.trainedContext);
-  const context = await withLoadLog(`llama.cpp could not create a ${contextSize}-token context`, () => model.createContext({ contextSize, threads: settings.threads, sequences: 1 }), "ask for a smaller context (#ctx=…) or free memory");
+  const context = await withLoadLog(`llama.cpp could not create a ${contextSize}-token context`, () => model.createContext({ contextSize, ...contextOptions(settings, facts.header), sequences: 1 }), "ask for a smaller context (#ctx=…) or free memory");
   const close = async (): Promise<void> => {
     await context.dispose();
     await model.dispose();

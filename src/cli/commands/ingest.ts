@@ -23,6 +23,7 @@ interface IngestFlags extends ParseLimitFlags {
   chunkSize?: string;
   chunkOverlap?: string;
   embed?: string;
+  verbose?: boolean;
   json?: boolean;
 }
 
@@ -42,7 +43,8 @@ export function registerIngest(program: Command): void {
     .option("--chunk-size <chars>", "largest chunk in characters (default 1200)")
     .option("--chunk-overlap <chars>", "characters repeated between chunks (default 150)")
     .option("--embed <ref>", "then embed the chunks that have no vector for this embedding model (see `strata embed`)")
-    .option("--json", "print one JSON document: {added, updated, unchanged, removed, failed, embedding?}")
+    .option("--verbose", "list every skipped file with the reason")
+    .option("--json", "print one JSON document: {added, updated, unchanged, removed, failed, skipped, embedding?}")
     .addHelpText("after", "\nExample:\n  strata ingest ./docs ./handbook.pdf --kb ./kb --acl-groups staff --tags handbook\n  strata ingest ./docs --kb ./kb --embed openai:http://127.0.0.1:11434/v1#nomic-embed-text\n\nExit codes: 0 all ingested, 3 some sources failed (the rest were ingested), 2 usage error, 1 error.")
     .action(withCommand(async (paths: string[], flags: IngestFlags, ctx: CommandContext) => {
       const kbDir = requireKb(flags.kb);
@@ -85,7 +87,10 @@ export function registerIngest(program: Command): void {
         for (const f of report.failed) process.stderr.write(`failed: ${f.source}: ${f.message}${f.hint ? ` (hint: ${f.hint})` : ""}\n`);
         if (flags.json) ctx.printJson(embedding ? { ...report, embedding } : report);
         else {
-          process.stdout.write(`added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, removed ${report.removed}, failed ${report.failed.length}\n`);
+          const skipped = report.skipped ?? [];
+          process.stdout.write(`added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, removed ${report.removed}, failed ${report.failed.length}, skipped ${skipped.length}\n`);
+          if (flags.verbose) for (const s of skipped) process.stdout.write(`skipped: ${s.source}: ${s.reason}\n`);
+          else if (skipped.length > 0) process.stdout.write(`(${skipped.length} files of unsupported types were skipped; --verbose lists them)\n`);
           if (embedding) process.stdout.write(describeEmbedReport(embedding) + "\n");
         }
         const anyOk = report.added + report.updated + report.unchanged + report.removed > 0;

@@ -106,6 +106,6 @@ function printHits(query: string, mode: SearchMode, hits: SearchHit[], json: Com
   for (const r of results) {
     const where = [r.headingPath.join(" › "), r.page ? `p. ${r.page}` : ""].filter(Boolean).join(", ");
     const snippet = r.text.replace(/\s+/g, " ").slice(0, 200);
-    process.stdout.write(`${r.rank}. ${r.source}${where ? ` (${where})` : ""}  score ${r.score.toFixed(3)}\n   ${snippet}${r.text.length > 200 ? "…" : ""}\n`);
+    process.stdout.write(`${r.rank}. ${r.source}${where ? ` (${where})` : ""}  score ${r.score.toFixed(3)}  ${r.docId}\n   ${snippet}${r.text.length > 200 ? "…" : ""}\n`);
   }
 }

@@ -29,6 +29,8 @@ interface ServeFlags extends ParseLimitFlags {
   web?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   quiet?: boolean;
+  redactPii?: boolean;
+  screenJailbreaks?: boolean;
 }
 
 const HELP = `
@@ -37,7 +39,10 @@ registry, usage per key) and kbs/<name>/, one Strata knowledge base each. On fir
 key is made and printed once on stderr; set STRATA_ADMIN_KEY to choose it instead (deployments).
 Every /api and /v1 route takes Authorization: Bearer <key>; the routes are in /openapi.json and
 docs/api.md. Logs are JSON lines on stderr and never contain keys. SIGTERM or Ctrl-C stops
-accepting connections, lets requests in flight finish, then closes the stores.
+accepting connections, lets requests in flight finish, then closes the stores. Started through
+\`npx strata serve\`, the server also stops when the npx process is killed; scripts and service
+managers should start \`node node_modules/strata/dist/src/cli/main.js serve\` (or the installed
+\`strata\` binary) directly, so their signals reach the server itself.
 
 Models: --model may be given several times; the first answers /api/.../ask by default. Clients
 choose models by id (GET /v1/models): the model name of an openai: reference, the file name of a
@@ -112,6 +117,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       rateLimit: rateLimit === 0 ? false : rateLimit === undefined ? undefined : { max: rateLimit, windowMs: 60_000 },
       timeoutMs: timeoutS * 1000,
       trainingSlots,
+      guardrails: { redactPii: flags.redactPii === true, screenJailbreaks: flags.screenJailbreaks === true },
       corsOrigins: parseList(flags.cors),
       trustProxy: parseList(flags.trustProxy),
       webRoot: flags.web,
@@ -140,11 +146,18 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
     err(`strata serve: listening on ${url} (data ${dataDir}; models: ${[...language.map((m) => m.id), ...(embedding ? [`${embedding.id} (embeddings)`] : [])].join(", ") || "none, answers are extractive"}; web UI ${server.webUiBuilt ? "at /" : "not built"})`);
 
     // SIGTERM, or Ctrl-C through the command's signal: stop accepting, finish in flight, close.
+    // Started by `npx strata serve` (npm exec), the server's parent is npm, which does not pass
+    // SIGTERM on: when that wrapper goes away the server stops too, instead of running on orphaned.
+    const watchWrapper = process.env.npm_command === "exec" ? watchParent() : undefined;
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
       process.once("SIGTERM", stop);
       if (ctx.signal.aborted) resolve();
       ctx.signal.addEventListener("abort", stop, { once: true });
+      watchWrapper?.then(() => {
+        err("strata serve: the npx wrapper that started the server is gone");
+        resolve();
+      });
     });
     err("strata serve: shutting down: finishing requests in flight");
     const force = setTimeout(() => {
@@ -159,6 +172,19 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
   } finally {
     await closeModels();
   }
+}
+
+/** Resolves when this process's parent exits (it is then re-parented, so its parent id changes). */
+function watchParent(): Promise<void> {
+  const parent = process.ppid;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(timer);
+      resolve();
+    }, 500);
+    timer.unref();
+  });
 }
 
 /** The server's own error codes (CONFLICT, UNAUTHORIZED, …) as the CLI's: usage mistakes, or NOT_FOUND. */
@@ -216,7 +242,9 @@ export function registerServe(program: Command): void {
     .option("--trust-proxy <addrs>", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client (default none)")
     .option("--web <dir>", "web UI folder (default: the package's web/dist)")
     .option("--log-level <level>", "fatal, error, warn, info (default), debug or trace")
-    .option("--quiet", "no request logs");
+    .option("--quiet", "no request logs")
+    .option("--redact-pii", "redact personal data in every answer (each knowledge base may switch it on too: strata guardrails)")
+    .option("--screen-jailbreaks", "refuse questions with jailbreak or override phrasing, for every knowledge base");
   addParseLimitOptions(serveCmd)
     .addHelpText("after", HELP)
     .action(withCommand(async (flags: ServeFlags, ctx: CommandContext) => serve(flags, ctx)));

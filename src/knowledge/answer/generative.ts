@@ -13,6 +13,8 @@ import type { Access } from "../store/access.js";
 import { isOwner } from "../store/access.js";
 import type { SearchFilter, SearchHit } from "../types.js";
 import { dropCitations, splitClaims } from "./citations.js";
+import { condenseByTerms, condenseWithModel } from "./condense.js";
+import { guardAnswer, guardQuestion, type AnswerGuards, type GuardFinding } from "./guard.js";
 import { assembleContext, type ContextSource, type LeftOut } from "./context.js";
 import { NOT_FOUND_ANSWER, questionTerms } from "./extractive.js";
 import { buildMessages, CANNOT_ANSWER, chooseFence, historyMessages, questionBlock, randomFence, renderSource, systemPrompt, type HistoryTurn } from "./prompt.js";
@@ -41,6 +43,10 @@ export interface GenerativeOptions {
   seed?: number;
   /** Earlier turns of a conversation, oldest first; the most recent that fit are included. */
   history?: HistoryTurn[];
+  /** With history: false carries the previous question's terms instead of asking the model to rewrite (default true). */
+  condense?: boolean;
+  /** Jailbreak screen on the question, PII redaction of the answer (answer/guard.ts); each logged as a trace span. */
+  guards?: AnswerGuards;
   /** Receives the answer's text as the model writes it. */
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
@@ -68,13 +74,13 @@ const finishSchema = z.object({
   usage: z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative().optional() }),
 });
 
-/** The search query: the question's content words, plus the previous question's when it has few (a follow-up). */
+function findingsAttr(findings: GuardFinding[]): JsonValue {
+  return findings.map((f) => ({ validator: f.validator, message: f.message, blocking: f.blocking }));
+}
+
+/** The search query without a model: the question's content words, plus the previous question's for a follow-up. */
 export function retrievalQuery(question: string, history: HistoryTurn[] = []): string {
-  const content = (q: string): string[] => q.split(/\s+/).filter((w) => questionTerms(w).length > 0);
-  const own = content(question);
-  const last = history[history.length - 1];
-  if (own.length >= 2 || !last) return own.join(" ");
-  return [...own, ...content(last.question)].join(" ");
+  return condenseByTerms(question, history.map((t) => t.question)).query;
 }
 
 function accessAttr(access: Access): JsonValue {
@@ -280,16 +286,34 @@ function notFound(question: string, base: Omit<GroundedAnswer, "question" | "ans
  * when no sentence is supported by the sources it cites.
  */
 export async function answerWithModel(kb: KnowledgeBase, question: string, opts: GenerativeOptions): Promise<GroundedAnswer> {
-  const q = checkQuery(question, "question");
+  const asked = checkQuery(question, "question");
   const trace = new Trace(opts.traceKind ?? "ask");
-  trace.set({ question: q, model: opts.model.id, access: accessAttr(opts.access), verify: opts.verify ?? "flag", ...opts.traceAttributes });
+  trace.set({ question: asked, model: opts.model.id, access: accessAttr(opts.access), verify: opts.verify ?? "flag", ...opts.traceAttributes, ...(opts.guards ? { guardrails: opts.guards.names } : {}) });
   const started = performance.now();
   const record = (): void => {
     trace.end();
     if (opts.recordTrace !== false) kb.store.traces.save(trace.toJSON(), opts.access);
   };
   try {
-    const query = retrievalQuery(q, opts.history);
+    const guards = opts.guards;
+    const q = guards?.input ? await inSpan(trace, "guard-input", async (span) => {
+      const g = guardQuestion(asked, guards); // a blocked question ends here, its trace recorded with the error
+      span.set({ findings: findingsAttr(g.findings) });
+      return g.question;
+    }) : asked;
+    // The answer is guarded before anyone sees it: with an output guard nothing is streamed raw.
+    if (guards?.output) opts = { ...opts, onDelta: undefined };
+    // A follow-up is made standalone before retrieval (condense.ts); the span shows the rewrite.
+    const history = opts.history ?? [];
+    const condensed =
+      history.length === 0
+        ? undefined
+        : await inSpan(trace, "condense", async (span) => {
+            const c = opts.condense === false ? condenseByTerms(q, history.map((t) => t.question)) : await condenseWithModel(opts.model, q, history, opts.signal);
+            span.set({ method: c.method, query: c.query, ...(c.rewritten ? { rewritten: c.rewritten } : {}) });
+            return c;
+          });
+    const query = condensed?.query ?? retrievalQuery(q);
     const terms = questionTerms(query);
     const hits = await inSpan(trace, "retrieve", async (span) => {
       const rerank = opts.search?.rerank;
@@ -312,11 +336,17 @@ export async function answerWithModel(kb: KnowledgeBase, question: string, opts:
     });
     const base = {
       sentences: [] as AnswerSentence[],
-      trace: { terms, retrieved: hits.map((h) => ({ rank: h.rank, chunkId: h.chunkId, source: h.source, score: h.score })), ms: 0 },
+      trace: { terms, retrieved: hits.map((h) => ({ rank: h.rank, chunkId: h.chunkId, source: h.source, score: h.score })), ms: 0, ...(condensed ? { condensed } : {}) },
       model: opts.model.id,
       traceId: trace.id,
     };
-    const finish = (a: GroundedAnswer): GroundedAnswer => {
+    const finish = (raw: GroundedAnswer): GroundedAnswer => {
+      let a = raw;
+      if (guards) {
+        const g = guardAnswer(raw, guards);
+        if (guards.output) trace.start("guard-output", { findings: findingsAttr(g.findings) }).end();
+        a = { ...g.answer, guardrails: { on: guards.names, findings: g.findings } };
+      }
       a.trace.ms = performance.now() - started;
       trace.set({ supported: a.supported, ...(a.abstention ? { abstention: a.abstention } : {}) });
       record();

@@ -77,6 +77,8 @@ export interface GroundedAnswer {
     terms: string[];
     retrieved: { rank: number; chunkId: string; source: string; score: number }[];
     ms: number;
+    /** A follow-up made standalone before retrieval (answer/condense.ts): how, and what was searched. */
+    condensed?: { method: "none" | "terms" | "model"; query: string; rewritten?: string };
   };
   /** Generative mode: the model that answered. */
   model?: string;
@@ -88,4 +90,6 @@ export interface GroundedAnswer {
   usage?: AnswerUsage;
   /** Id of the stored trace (`strata trace <id>`). */
   traceId?: string;
+  /** Guardrails switched on for this answer and what they found (answer/guard.ts). */
+  guardrails?: { on: string[]; findings: { validator: string; message: string; blocking: boolean }[] };
 }

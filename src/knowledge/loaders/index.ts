@@ -5,6 +5,7 @@
 import { extname } from "node:path";
 import { StrataError, throwIfAborted } from "../../core/errors.js";
 import type { ExtractedDocument } from "../types.js";
+import { loadConfluence } from "./confluence.js";
 import { loadCsv } from "./csv.js";
 import { loadDocx } from "./docx.js";
 import { gunzipLimited, innerName } from "./gzip.js";
@@ -16,6 +17,7 @@ import { loadPdf } from "./pdf.js";
 import { checkMaxBytes, DEFAULT_MAX_BYTES, readSourceBytes, tooLarge } from "./read-source.js";
 import { decodeText, emptyFile, noTextExtracted } from "./sniff.js";
 import { loadText } from "./text.js";
+import { documentTitle } from "./title.js";
 
 export interface LoadOptions {
   /** Files larger than this are rejected before they are read; default DEFAULT_MAX_BYTES. */
@@ -48,6 +50,7 @@ const FORMATS = new Map<string, Format>([
   [".json", { text: loadJson, nesting: "json" }],
   [".jsonl", { text: loadJsonLines, nesting: "json" }],
   [".ndjson", { text: loadJsonLines, nesting: "json" }],
+  [".xml", { text: loadConfluence, nesting: "markup" }],
 ]);
 
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.freeze([...FORMATS.keys()]);
@@ -73,7 +76,7 @@ export async function loadBytes(bytes: Uint8Array, name: string, opts: LoadOptio
   if (bytes.length > max) throw tooLarge(bytes.length, max);
   // name.md.gz: the payload, inflated under the same limits, is loaded as name.md.
   if (innerName(name) !== name) return loadBytes(gunzipLimited(bytes, limits), innerName(name), { ...opts, maxBytes: Infinity });
-  return dispatch(bytes, format, opts.signal, limits);
+  return titled(await dispatch(bytes, format, opts.signal, limits), name);
 }
 
 async function dispatch(bytes: Uint8Array, format: Format, signal: AbortSignal | undefined, limits: ParseLimits): Promise<ExtractedDocument> {
@@ -94,6 +97,11 @@ function checkedText(text: string, format: TextFormat, limits: ParseLimits): str
   else if (format.nesting === "json") checkJsonDepth(text, limits.maxDepth);
   else checkChars(text, limits);
   return text;
+}
+
+/** Every loaded file gets a title: the format's own, else its first heading or line (title.ts). */
+function titled(doc: ExtractedDocument, name: string): ExtractedDocument {
+  return { ...doc, title: documentTitle(doc, name) };
 }
 
 function formatOf(name: string): Format {

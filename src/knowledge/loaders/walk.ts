@@ -20,9 +20,15 @@ export interface SourceProblem {
   source: string;
   error: StrataError;
 }
+/** A file found in a walked folder and left out on purpose, with why: reported, never silent. */
+export interface SkippedSource {
+  source: string;
+  reason: string;
+}
 export interface SourceList {
   files: string[];
   problems: SourceProblem[];
+  skipped: SkippedSource[];
 }
 
 /** Folders never walked into: dependencies. Hidden entries (".git", ".cache") are skipped as well. */
@@ -37,6 +43,7 @@ export async function collectSources(paths: string[], opts: WalkOptions = {}): P
   const wanted = (rel: string): boolean => (!include || matches(include, rel)) && !(exclude && matches(exclude, rel));
 
   const problems: SourceProblem[] = [];
+  const skipped: SkippedSource[] = [];
   // Real path → the path it was found under, so a file reached through two links is loaded once.
   const found = new Map<string, string>();
   const walkedDirs = new Set<string>();
@@ -95,6 +102,8 @@ export async function collectSources(paths: string[], opts: WalkOptions = {}): P
         await walkDir(file, root, [...stack, real]);
       } else if (isFile && isSupported(file) && wanted(rel)) {
         await addFile(file);
+      } else if (isFile && !isSupported(file) && wanted(rel)) {
+        skipped.push({ source: file, reason: unsupportedReason(file) });
       }
     }
   };
@@ -123,7 +132,12 @@ export async function collectSources(paths: string[], opts: WalkOptions = {}): P
   }
 
   const files = [...found.values()].sort();
-  return { files, problems };
+  return { files, problems, skipped };
+}
+
+function unsupportedReason(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  return `${ext ? `"${ext}" files are` : "files without an extension are"} not supported (supported: ${SUPPORTED_EXTENSIONS.join(" ")})`;
 }
 
 function matches(m: Matcher, rel: string): boolean {

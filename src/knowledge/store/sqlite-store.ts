@@ -132,6 +132,16 @@ export class KnowledgeStore implements KnowledgeStoreBackend {
     }
   }
 
+  /** A setting of this knowledge base (kept in the store's meta table as "setting.<key>"). */
+  setting(key: string): string | undefined {
+    return (this.stmt("SELECT value FROM meta WHERE key = ?").get(`setting.${key}`) as { value: string } | undefined)?.value;
+  }
+
+  setSetting(key: string, value: string | undefined): void {
+    if (value === undefined) this.stmt("DELETE FROM meta WHERE key = ?").run(`setting.${key}`);
+    else this.stmt("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`setting.${key}`, value);
+  }
+
   close(): void {
     this.dense.close();
     this.db.close();

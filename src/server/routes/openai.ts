@@ -271,6 +271,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, routes: RouteTable, c
     const { question, history } = ragTurns(toChatMessages(body.messages));
     const a = await ctx.kbs.use(kbName, caller, (kb) =>
       answerStateless(kb, caller, ctx.models, question, history, {
+        guardrails: ctx.guardrails,
         signal,
         temperature: body.temperature ?? undefined,
         seed: body.seed ?? undefined,

@@ -81,7 +81,7 @@ export function registerQueryRoutes(app: FastifyInstance, routes: RouteTable, ct
     handler: async ({ params, body, caller, raw, signal }, reply) => {
       const request = body;
       if (!wantsEventStream(raw)) {
-        const a = await ctx.kbs.use(params.kb, caller, (kb) => askAs(kb, caller, ctx.models, request, { signal }));
+        const a = await ctx.kbs.use(params.kb, caller, (kb) => askAs(kb, caller, ctx.models, request, { signal, guardrails: ctx.guardrails }));
         spend(raw, a.usage);
         return a;
       }
@@ -89,7 +89,7 @@ export function registerQueryRoutes(app: FastifyInstance, routes: RouteTable, ct
       await ctx.kbs.use(params.kb, caller, (kb) => checkAsk(kb, caller, ctx.models, request));
       const events = new EventStream(reply);
       try {
-        const a = await ctx.kbs.use(params.kb, caller, (kb) => askAs(kb, caller, ctx.models, request, { signal, onDelta: (text) => events.send("delta", { text }) }));
+        const a = await ctx.kbs.use(params.kb, caller, (kb) => askAs(kb, caller, ctx.models, request, { signal, guardrails: ctx.guardrails, onDelta: (text) => events.send("delta", { text }) }));
         spend(raw, a.usage);
         events.send("answer", a);
       } catch (e) {

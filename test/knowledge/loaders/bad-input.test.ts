@@ -92,7 +92,9 @@ test("corrupt, fake and legacy DOCX files are PARSE_FAILED", async () => {
 test("unsupported extensions are UNSUPPORTED_TYPE, checked before the file is touched", async () => {
   await fails(loadFile(path.join(tmp.dir, "does-not-exist.png")), "UNSUPPORTED_TYPE", /\.png/);
   await fails(loadBytes(utf8("text"), "Makefile"), "UNSUPPORTED_TYPE", /without an extension/);
-  await fails(loadBytes(utf8("<page/>"), "page.xml"), "UNSUPPORTED_TYPE");
+  // .xml is read only as a Confluence export; other XML is named as such, with the fix
+  await fails(loadBytes(utf8("<catalog><item>1</item></catalog>"), "catalog.xml"), "UNSUPPORTED_TYPE", /not a Confluence storage-format export/);
+  await fails(loadBytes(utf8("<page/>"), "page.xml"), "EMPTY_FILE");
 });
 
 test("documents with no extractable text are EMPTY_FILE", async () => {

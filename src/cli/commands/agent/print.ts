@@ -29,11 +29,20 @@ export function eventPrinter(quiet: boolean | undefined): ((e: AgentEvent) => vo
   };
 }
 
+/**
+ * A run's status in words: an interrupted run with approvals pending is waiting for a person, not
+ * broken, and says so ("interrupted" stays the stored status and the JSON `status`).
+ */
+export function describeStatus(status: string, pending: number): string {
+  return status === "interrupted" && pending > 0 ? "waiting for approval" : status;
+}
+
 /** The --json shape of run, resume, approve and reject. */
 export function runJson(r: RunResult<State>): Record<string, unknown> {
   return {
     threadId: r.threadId,
     status: r.status,
+    state: describeStatus(r.status, r.pending.length),
     pending: r.pending.map((p) => ({ callId: p.callId, tool: p.tool, args: p.args, reason: p.reason })),
     result: r.result,
     usage: r.usage,
@@ -57,10 +66,10 @@ export function printRun(r: RunResult<State>, store: string): void {
   const u = r.usage;
   const cost = u.costUsd > 0 ? ` · $${u.costUsd.toFixed(6)}` : "";
   const storeFlag = store === resolve(DEFAULT_STORE) ? "" : ` --store ${store}`;
-  out(`thread ${r.threadId}: ${r.status} · ${u.steps} steps · ${u.modelCalls} model calls · ${u.toolCalls} tool calls · ${u.inputTokens + u.outputTokens} tokens${cost} · ${(u.elapsedMs / 1000).toFixed(1)} s`);
+  out(`thread ${r.threadId}: ${describeStatus(r.status, r.pending.length)} · ${u.steps} steps · ${u.modelCalls} model calls · ${u.toolCalls} tool calls · ${u.inputTokens + u.outputTokens} tokens${cost} · ${(u.elapsedMs / 1000).toFixed(1)} s`);
   if (r.status === "completed") out(`result: ${typeof r.result === "string" ? r.result : JSON.stringify(r.result, null, 2)}`);
   if (r.status === "interrupted") {
-    out("waiting for approval:");
+    if (r.pending.length > 0) out("pending approvals:");
     for (const p of r.pending) out(`  ${p.callId}  ${p.tool ?? "(approval gate)"} ${short(p.args)}\n    why: ${p.reason}`);
     const first = r.pending[0];
     if (first) out(`approve: strata agent approve ${r.threadId} ${first.callId}${storeFlag}   (or --all; edit with --args '<json>')\nreject:  strata agent reject ${r.threadId} ${first.callId}${storeFlag} --comment "<why>"`);

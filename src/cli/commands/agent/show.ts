@@ -4,7 +4,7 @@ import { runState } from "../../../agents/graph/runtime.js";
 import { AuditLog } from "../../../agents/store/audit.js";
 import { parsePositiveInt } from "../../options.js";
 import { type CommandContext, withCommand } from "../../run.js";
-import { printRun, runJson } from "./print.js";
+import { describeStatus, printRun, runJson } from "./print.js";
 import { DEFAULT_STORE, openStore } from "./store.js";
 import { formatEntry } from "./timeline.js";
 
@@ -25,7 +25,7 @@ export function registerShow(agent: Command): void {
           const runs = store.listThreads(parsePositiveInt("--limit", flags.limit, 20, 10_000)).map((t) => ({ threadId: t.threadId, graph: t.graph, status: t.status, createdAt: t.createdAt, updatedAt: t.updatedAt, pending: store.approvalsOfRun(t.threadId, "pending").length }));
           if (flags.json) ctx.printJson({ runs });
           else if (runs.length === 0) process.stdout.write(`no runs in ${store.location}\n`);
-          else for (const r of runs) process.stdout.write(`${r.threadId}  ${r.status.padEnd(15)}  ${r.graph.padEnd(16)}  ${r.createdAt}${r.pending ? `  ${r.pending} pending` : ""}\n`);
+          else for (const r of runs) process.stdout.write(`${r.threadId}  ${describeStatus(r.status, r.pending).padEnd(20)}  ${r.graph.padEnd(16)}  ${r.createdAt}${r.pending ? `  ${r.pending} pending` : ""}\n`);
           return 0;
         }
         const t = store.requireThread(threadId);
@@ -36,7 +36,7 @@ export function registerShow(agent: Command): void {
           ctx.printJson({ thread: { threadId: t.threadId, graph: t.graph, status: t.status, createdAt: t.createdAt, forkedFrom: t.forkedFrom, spec: t.spec }, ...runJson(state), timeline, checkpoints });
           return 0;
         }
-        process.stdout.write(`run ${t.threadId} · graph ${t.graph} · ${t.status}${t.forkedFrom ? ` · forked from ${t.forkedFrom}` : ""} · started ${t.createdAt}\n\n`);
+        process.stdout.write(`run ${t.threadId} · graph ${t.graph} · ${describeStatus(t.status, state.pending.length)}${t.forkedFrom ? ` · forked from ${t.forkedFrom}` : ""} · started ${t.createdAt}\n\n`);
         for (const e of timeline) process.stdout.write(formatEntry(e) + "\n");
         process.stdout.write("\n");
         printRun(state, store.location);

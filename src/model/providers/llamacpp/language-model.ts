@@ -12,7 +12,7 @@ import { priceFor, withCost } from "../../usage.js";
 import { AsyncQueue } from "./async-queue.js";
 import { toChatHistory } from "./history.js";
 import { loadLlamaModel, withLoadLog, type LlamaModel } from "./loader.js";
-import { contextSizeFor, resolveSettings, type LlamaCppSettings } from "./options.js";
+import { contextOptions, contextSizeFor, resolveSettings, type LlamaCppSettings } from "./options.js";
 import { checkLoraFile, checkModelFile, type ModelFacts } from "./preflight.js";
 import { firstLine, listenToLlamaLog, nodeLlamaCpp, type Llama, type NodeLlamaCpp } from "./runtime.js";
 import { toFinishReason, toLlamaSampling, type LlamaSampling, type LlamaStopReason } from "./sampling.js";
@@ -140,7 +140,7 @@ class LlamaCppLanguageModel implements LanguageModel {
         () =>
           model.createContext({
             contextSize: this.contextLength,
-            threads: this.settings.threads,
+            ...contextOptions(this.settings, this.facts.header),
             sequences: 1,
             lora: lora ? { adapters: [{ filePath: lora.path, scale: lora.scale }] } : undefined,
           }),

@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { StrataError } from "../../../core/errors.js";
+import type { GgufHeader } from "../../../formats/gguf/index.js";
 import { parseModelRef, type ModelRef } from "../../ref.js";
 import type { ProviderOptions } from "../../types.js";
 
@@ -53,6 +54,21 @@ const EXAMPLE = "gguf:./model.gguf#ctx=4096&threads=2&lora=./adapter.gguf&loraSc
  */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/**
+ * KV cache type for a file: F32 when every weight is F32, so an f32 export computes attention in the
+ * precision Strata's engine uses (llama.cpp's default F16 cache made greedy text part after ~76
+ * characters); quantized and F16 files keep llama.cpp's F16 cache.
+ */
+export function kvCacheTypeFor(header: GgufHeader): "F32" | undefined {
+  return header.tensors.length > 0 && header.tensors.every((t) => t.type.name === "F32") ? "F32" : undefined;
+}
+
+/** The context options every llama.cpp context of a model shares: threads, and the KV cache type. */
+export function contextOptions(settings: LlamaCppSettings, header: GgufHeader): { threads: number; experimentalKvCacheKeyType?: "F32"; experimentalKvCacheValueType?: "F32" } {
+  const kv = kvCacheTypeFor(header);
+  return { threads: settings.threads, ...(kv ? { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv } : {}) };
 }
 
 export function resolveSettings(refOrString: ModelRef | string, opts: ProviderOptions): LlamaCppSettings {
