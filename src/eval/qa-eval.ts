@@ -35,7 +35,7 @@ export interface QaEvalOptions extends LongOperationOptions {
   /** Score only the first n questions. */
   limit?: number;
   /** Where the run is stored; without it nothing is kept. */
-  store?: { runsDir: string; resume?: string; codeVersion: string; modelRef: string | null; config: Record<string, unknown> };
+  store?: { runsDir: string; resume?: string; codeVersion: string; modelRef: string | null; config: Record<string, unknown>; onRun?: (id: string, dir: string) => void };
 }
 
 export interface QaEvalResult {
@@ -73,6 +73,7 @@ export async function evaluateQa(full: QaDataset, opts: QaEvalOptions): Promise<
   const dataset = limited(full, opts.limit);
   if (dataset.passages.length === 0) throw new StrataError("USAGE", `dataset ${dataset.name} has no passages to answer from`, "give contexts with the questions (JSONL \"contexts\"), or use a SQuAD file or folder");
   const run = startOrResume(dataset, opts);
+  if (run) opts.store?.onRun?.(run.run.id, run.dir);
   const done = new Set(run?.items.map((i) => i.id) ?? []);
   const resumed = done.size;
   const items: StoredItem[] = run ? run.items : [];

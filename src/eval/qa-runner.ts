@@ -4,6 +4,7 @@
 // as it is done, so a stored run can be resumed from the items it already has.
 
 import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { StrataError, throwIfAborted } from "../core/errors.js";
 import type { LongOperationOptions } from "../core/events.js";
 import { sentenceSpans } from "../knowledge/sentences.js";
@@ -147,7 +148,13 @@ export async function runQaEval(dataset: QaDataset, answer: Answerer, opts: QaRu
   const todo = dataset.items.filter((i) => !opts.done?.has(i.id));
   let errors = 0;
   let n = dataset.items.length - todo.length;
+  let lastYield = performance.now();
   for (const item of todo) {
+    // The extractive answerer never waits on I/O: give timers and signals (Ctrl-C) a turn now and then.
+    if (performance.now() - lastYield > 50) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
     throwIfAborted(opts.signal);
     let stored: StoredItem;
     const t0 = performance.now();

@@ -139,7 +139,7 @@ function register(evalCmd: Command, name: "qa" | "rag"): void {
             judgeRepeats,
             supportBy: flags.supportBy,
             limit,
-            store: { runsDir: flags.runs, resume: flags.resume, codeVersion: codeVersion(), modelRef: flags.model ?? (system === "baseline" ? "baseline" : "extractive"), config },
+            store: { runsDir: flags.runs, resume: flags.resume, codeVersion: codeVersion(), modelRef: flags.model ?? (system === "baseline" ? "baseline" : "extractive"), config, onRun: (id) => process.stderr.write(`run ${id} (stored in ${flags.runs}; if interrupted, continue with --resume ${id})\n`) },
             signal: ctx.signal,
             onProgress: progress.listener,
           });
