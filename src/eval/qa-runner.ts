@@ -25,6 +25,8 @@ export interface QaPrediction {
   citations: { n: number; passageId: string; quote: string; start: number; end: number }[];
   /** Retrieved passage ids, best first. */
   retrieved: string[];
+  /** The retrieved passages' texts, in the same order, when they are not the dataset's passages (an existing knowledge base). */
+  retrievedTexts?: string[];
   ms: number;
 }
 
@@ -58,6 +60,7 @@ function isFatal(e: unknown): boolean {
 /** Scores one prediction. Judge failures leave the affected metrics null and set judge_failed. */
 export async function scoreQaItem(item: QaItem, pred: QaPrediction, dataset: QaDataset, opts: Omit<QaRunOptions, "onItem" | "done">): Promise<StoredItem> {
   const text = new Map(dataset.passages.map((p) => [p.id, p.text]));
+  pred.retrievedTexts?.forEach((t, i) => pred.retrieved[i] !== undefined && !text.has(pred.retrieved[i] as string) && text.set(pred.retrieved[i] as string, t));
   const { em, f1 } = scoreAnswer(pred.answer, item.answers, pred.abstained);
   const passageOf = new Map(pred.citations.map((c) => [c.n, text.get(c.passageId) ?? c.quote]));
   const contexts = pred.retrieved.map((id) => text.get(id)).filter((t): t is string => t !== undefined);
