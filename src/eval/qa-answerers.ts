@@ -95,3 +95,20 @@ export function baselineAnswerer(kb: KnowledgeBase, o: { k?: number; mode?: Sear
     };
   };
 }
+
+/**
+ * For an existing knowledge base, whose passages are not the dataset's: fetch the texts of the
+ * passages retrieved for each question (the same search, repeated), so the context metrics can read them.
+ */
+export function withRetrievedTexts(answer: Answerer, kb: KnowledgeBase, o: { k?: number; mode?: SearchMode; embedder?: EmbeddingModel }): Answerer {
+  return async (item, signal) => {
+    const pred = await answer(item, signal);
+    const hits = await kb.search(item.question, { k: o.k ?? 8, access: OWNER, mode: o.mode ?? "lexical", ...(o.embedder ? { embedder: o.embedder } : {}), signal });
+    const byId = new Map<string, string>();
+    for (const h of hits) {
+      const id = passageIdOf(h.source);
+      byId.set(id, `${byId.get(id) ?? ""}${byId.has(id) ? "\n" : ""}${h.text}`);
+    }
+    return { ...pred, retrievedTexts: pred.retrieved.map((id) => byId.get(id) ?? "") };
+  };
+}

@@ -13,7 +13,7 @@ import type { EmbeddingModel, LanguageModel } from "../model/types.js";
 import { idfTable, verifierJudge } from "./citation-metrics.js";
 import { modelSupportJudge } from "./judge.js";
 import { indexPassages } from "./knowledge-retrieval.js";
-import { baselineAnswerer, extractiveAnswerer, generativeAnswerer, type AnswererName } from "./qa-answerers.js";
+import { baselineAnswerer, extractiveAnswerer, generativeAnswerer, withRetrievedTexts, type AnswererName } from "./qa-answerers.js";
 import type { QaDataset } from "./qa-datasets.js";
 import { runQaEval, summarizeQa } from "./qa-runner.js";
 import { appendItem, completeRun, createRun, openRun, type StoredItem, type StoredRun } from "./run-store.js";
@@ -32,10 +32,12 @@ export interface QaEvalOptions extends LongOperationOptions {
   judgeRepeats?: number;
   judgeRetries?: number;
   supportBy?: "verifier" | "judge";
+  /** Answer from this existing knowledge base instead of one built from the dataset's passages (gold passages then cannot be matched by id; context relevance is judged by whether a passage contains a gold answer). */
+  kb?: KnowledgeBase;
   /** Score only the first n questions. */
   limit?: number;
   /** Where the run is stored; without it nothing is kept. */
-  store?: { runsDir: string; resume?: string; codeVersion: string; modelRef: string | null; config: Record<string, unknown> };
+  store?: { runsDir: string; resume?: string; codeVersion: string; modelRef: string | null; config: Record<string, unknown>; onRun?: (id: string, dir: string) => void };
 }
 
 export interface QaEvalResult {
@@ -71,8 +73,9 @@ export async function evaluateQa(full: QaDataset, opts: QaEvalOptions): Promise<
   if (opts.system === "extractive" && (opts.mode ?? "lexical") !== "lexical") throw new StrataError("USAGE", `the extractive answerer retrieves lexically; --mode ${opts.mode} needs --model or --system baseline`, "drop --mode, or answer with a model (--model <ref> --embed <ref>)");
   if ((opts.supportBy ?? "verifier") === "judge" && !opts.judge) throw new StrataError("USAGE", "support by a judge needs --judge <model ref>", "pass --judge, or let Strata's verifier judge support");
   const dataset = limited(full, opts.limit);
-  if (dataset.passages.length === 0) throw new StrataError("USAGE", `dataset ${dataset.name} has no passages to answer from`, "give contexts with the questions (JSONL \"contexts\"), or use a SQuAD file or folder");
+  if (dataset.passages.length === 0 && !opts.kb) throw new StrataError("USAGE", `dataset ${dataset.name} has no passages to answer from`, "give contexts with the questions (JSONL \"contexts\"), or use a SQuAD file or folder");
   const run = startOrResume(dataset, opts);
+  if (run) opts.store?.onRun?.(run.run.id, run.dir);
   const done = new Set(run?.items.map((i) => i.id) ?? []);
   const resumed = done.size;
   const items: StoredItem[] = run ? run.items : [];
@@ -80,15 +83,16 @@ export async function evaluateQa(full: QaDataset, opts: QaEvalOptions): Promise<
   const dir = mkdtempSync(join(tmpdir(), "strata-eval-qa-"));
   let kb: KnowledgeBase | undefined;
   try {
-    kb = indexPassages(dataset.passages, join(dir, "kb"), { signal: opts.signal, onProgress: opts.onProgress });
-    if (opts.embedder) await kb.embed(opts.embedder, { signal: opts.signal });
+    kb = opts.kb ?? indexPassages(dataset.passages, join(dir, "kb"), { signal: opts.signal, onProgress: opts.onProgress });
+    if (opts.embedder && !opts.kb) await kb.embed(opts.embedder, { signal: opts.signal });
     const k = opts.k ?? 8;
-    const answer =
+    const base =
       opts.system === "generative"
         ? generativeAnswerer(kb, { model: opts.model as LanguageModel, k, mode: opts.mode, embedder: opts.embedder })
         : opts.system === "baseline"
           ? baselineAnswerer(kb, { k, mode: opts.mode, embedder: opts.embedder })
           : extractiveAnswerer(kb, k);
+    const answer = opts.kb ? withRetrievedTexts(base, kb, { k, mode: opts.mode, embedder: opts.embedder }) : base;
     const supports = opts.supportBy === "judge" && opts.judge ? modelSupportJudge(opts.judge, { retries: opts.judgeRetries, signal: opts.signal }) : verifierJudge(idfTable(dataset.passages.map((p) => p.text)));
     const { errors } = await runQaEval(dataset, answer, {
       supports,
@@ -106,7 +110,7 @@ export async function evaluateQa(full: QaDataset, opts: QaEvalOptions): Promise<
     if (run) completeRun(run, summary);
     return { run, items: sorted, summary, errors: errors + sorted.filter((i) => i.metrics.error === 1).length - errors, resumed };
   } finally {
-    kb?.close();
+    if (!opts.kb) kb?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

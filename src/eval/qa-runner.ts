@@ -4,6 +4,7 @@
 // as it is done, so a stored run can be resumed from the items it already has.
 
 import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { StrataError, throwIfAborted } from "../core/errors.js";
 import type { LongOperationOptions } from "../core/events.js";
 import { sentenceSpans } from "../knowledge/sentences.js";
@@ -24,6 +25,8 @@ export interface QaPrediction {
   citations: { n: number; passageId: string; quote: string; start: number; end: number }[];
   /** Retrieved passage ids, best first. */
   retrieved: string[];
+  /** The retrieved passages' texts, in the same order, when they are not the dataset's passages (an existing knowledge base). */
+  retrievedTexts?: string[];
   ms: number;
 }
 
@@ -57,6 +60,7 @@ function isFatal(e: unknown): boolean {
 /** Scores one prediction. Judge failures leave the affected metrics null and set judge_failed. */
 export async function scoreQaItem(item: QaItem, pred: QaPrediction, dataset: QaDataset, opts: Omit<QaRunOptions, "onItem" | "done">): Promise<StoredItem> {
   const text = new Map(dataset.passages.map((p) => [p.id, p.text]));
+  pred.retrievedTexts?.forEach((t, i) => pred.retrieved[i] !== undefined && !text.has(pred.retrieved[i] as string) && text.set(pred.retrieved[i] as string, t));
   const { em, f1 } = scoreAnswer(pred.answer, item.answers, pred.abstained);
   const passageOf = new Map(pred.citations.map((c) => [c.n, text.get(c.passageId) ?? c.quote]));
   const contexts = pred.retrieved.map((id) => text.get(id)).filter((t): t is string => t !== undefined);
@@ -147,7 +151,13 @@ export async function runQaEval(dataset: QaDataset, answer: Answerer, opts: QaRu
   const todo = dataset.items.filter((i) => !opts.done?.has(i.id));
   let errors = 0;
   let n = dataset.items.length - todo.length;
+  let lastYield = performance.now();
   for (const item of todo) {
+    // The extractive answerer never waits on I/O: give timers and signals (Ctrl-C) a turn now and then.
+    if (performance.now() - lastYield > 50) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
     throwIfAborted(opts.signal);
     let stored: StoredItem;
     const t0 = performance.now();

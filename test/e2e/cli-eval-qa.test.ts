@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { jsonOf, strata } from "../helpers/cli.js";
+import { jsonOf, strata, strataAsync } from "../helpers/cli.js";
 import { tempDir } from "../helpers/paths.js";
 
 const dir = tempDir("strata-cli-qa-");
@@ -53,4 +53,33 @@ test("bad input: a malformed line is named with its field, a missing run is name
   assert.equal(m.code, 1);
   assert.match(m.stderr, /there is no stored run/);
   assert.match(strata(["eval", "qa", "--help"]).stdout, /Examples:\n {2}strata eval qa --data/);
+});
+
+test("Ctrl-C stops a run between questions; --resume finishes it from its stored items", async () => {
+  const big = join(dir, "big.jsonl");
+  const contexts = Array.from({ length: 60 }, (_, i) => `Passage ${i}: the river number ${i} flows into lake ${i * 7} near the town of Alpha${i}.`);
+  writeFileSync(big, Array.from({ length: 800 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `Where does river number ${i % 60} flow?`, answers: [`lake ${(i % 60) * 7}`], contexts: [contexts[i % 60]] })).join("\n"));
+  const child = strataAsync(["eval", "qa", "--data", big, "--runs", runs]);
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const runId = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /run (\S+) \(stored/.exec(stderr);
+      if (m && existsSync(join(runs, m[1] as string, "items.jsonl")) && readFileSync(join(runs, m[1] as string, "items.jsonl"), "utf8").split("\n").length > 5) {
+        clearInterval(timer);
+        resolve(m[1] as string);
+      }
+    }, 50);
+    child.on("exit", () => (clearInterval(timer), reject(new Error(`exited before it could be interrupted: ${stderr}`))));
+  });
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /cancelled/);
+  const done = readFileSync(join(runs, runId, "items.jsonl"), "utf8").trim().split("\n").length;
+  assert.ok(done > 0 && done < 800, `${done} items stored before the interrupt`);
+  const resumed = strata(["eval", "qa", "--data", big, "--runs", runs, "--resume", runId, "--json"], { timeoutMs: 300_000 });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resumed run ${runId}: ${done} questions were already scored`));
+  assert.equal(jsonOf<{ summary: { questions: number } }>(resumed).summary.questions, 800);
 });

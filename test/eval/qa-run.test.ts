@@ -86,3 +86,25 @@ describe("a stored QA run", () => {
     await assert.rejects(evaluateQa(readQaDataset(data), { system: "generative", model, store: { ...store, config: { system: "x" }, resume: runId } }), /started with other options/);
   });
 });
+
+describe("an existing knowledge base (--kb)", () => {
+  it("answers from it and reads the retrieved passages' texts for the context metrics", async () => {
+    const { indexPassages } = await import("../../src/eval/knowledge-retrieval.js");
+    const kb = indexPassages([{ id: "handbook#3", title: "Handbook", text: "Rollo led the Normans into Normandy in 911. He was a Viking chief." }], join(dir, "existing-kb"));
+    try {
+      const q = join(dir, "kb-questions.jsonl");
+      writeFileSync(q, JSON.stringify({ id: "k1", question: "Who led the Normans into Normandy?", answers: ["Rollo"] }));
+      const r = await evaluateQa(readQaDataset(q), { system: "extractive", kb });
+      const m = r.items[0]?.metrics;
+      assert.equal(m?.abstained, 0);
+      assert.equal(m?.context_recall, 1, "the retrieved text contains the gold answer");
+      assert.equal(m?.context_precision, 1);
+      assert.equal(m?.citation_recall, 1);
+      assert.deepEqual(r.items[0]?.detail.retrieved, ["handbook#3"]);
+      // the caller's knowledge base stays open
+      assert.equal((await kb.search("Rollo", { k: 1, access: { owner: true } })).length, 1);
+    } finally {
+      kb.close();
+    }
+  });
+});

@@ -3,12 +3,11 @@
 // figures and the items that changed most; reports of different kinds are refused.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { lmReportInput, publishReport, qaReportInput } from "../../src/eval/published-reports.js";
-import { cliPath, repoRoot, tempDir } from "../helpers/paths.js";
+import { tempDir } from "../helpers/paths.js";
+import { runStrata } from "./cli-process.js";
 import { startTestServer, type TestServer } from "./helpers.js";
 
 let t: TestServer;
@@ -19,12 +18,6 @@ after(async () => {
   await t?.close();
 });
 
-function strataCli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const fromSource = fileURLToPath(import.meta.url).endsWith(".ts");
-  const argv = fromSource ? ["--import", "tsx", join(repoRoot(), "src", "cli", "main.ts"), ...args] : [cliPath(), ...args];
-  const r = spawnSync(process.execPath, argv, { cwd: repoRoot(), encoding: "utf8", timeout: 120_000, env: { ...process.env, CI: "true" } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test("strata eval qa --publish lists a qa report; the compare route pairs two of them", async () => {
   const dir = tempDir();
@@ -39,10 +32,10 @@ test("strata eval qa --publish lists a qa report; the compare route pairs two of
       .map((o) => JSON.stringify(o))
       .join("\n"),
   );
-  const one = strataCli(["eval", "qa", "--data", data, "--publish", t.dataDir, "--runs", join(dir, "runs"), "--json"]);
+  const one = await runStrata(["eval", "qa", "--data", data, "--publish", t.dataDir, "--runs", join(dir, "runs"), "--json"]);
   assert.equal(one.code, 0, one.stderr);
   const first = JSON.parse(one.stdout) as { publishedReport: string; summary: Record<string, number> };
-  const two = strataCli(["eval", "qa", "--data", data, "--system", "baseline", "--publish", t.dataDir, "--runs", join(dir, "runs"), "--json"]);
+  const two = await runStrata(["eval", "qa", "--data", data, "--system", "baseline", "--publish", t.dataDir, "--runs", join(dir, "runs"), "--json"]);
   assert.equal(two.code, 0, two.stderr);
   const second = JSON.parse(two.stdout) as { publishedReport: string };
 

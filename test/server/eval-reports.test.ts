@@ -4,15 +4,13 @@
 // a damaged report.json is listed as damaged without breaking the list.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { lmReportInput, publishReport, REPORT_ID_PATTERN, retrievalReportInput, type PublishedReport } from "../../src/eval/published-reports.js";
 import type { RetrievalEvalResult } from "../../src/eval/retrieval.js";
 import { tinyBeir } from "../helpers/beir.js";
-import { cliPath, repoRoot } from "../helpers/paths.js";
+import { runStrata } from "./cli-process.js";
 import { startTestServer, type TestServer } from "./helpers.js";
 
 interface Summary { id: string; damaged: boolean; kind?: string; title?: string; metrics?: Record<string, number>; error?: string; createdAt?: string }
@@ -44,13 +42,6 @@ after(async () => {
   await t?.close();
 });
 
-/** The real CLI: from source when this test runs from source (so it needs no build), else the built one. */
-function strataCli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const fromSource = fileURLToPath(import.meta.url).endsWith(".ts");
-  const argv = fromSource ? ["--import", "tsx", join(repoRoot(), "src", "cli", "main.ts"), ...args] : [cliPath(), ...args];
-  const r = spawnSync(process.execPath, argv, { cwd: repoRoot(), encoding: "utf8", timeout: 120_000, env: { ...process.env, CI: "true" } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** A raw GET whose path is sent exactly as written (fetch would resolve "..", hiding what the server does). */
 function rawGet(path: string, key: string): Promise<{ status: number; body: string }> {
@@ -73,7 +64,7 @@ test("reports published by the writer and by the CLI are listed newest first, an
   assert.match(older.id, REPORT_ID_PATTERN);
   assert.ok(older.id.startsWith("20260101-100000-"));
 
-  const cli = strataCli(["eval", "retrieval", "--beir", tinyBeir(), "--publish", t.dataDir, "--json"]);
+  const cli = await runStrata(["eval", "retrieval", "--beir", tinyBeir(), "--publish", t.dataDir, "--json"]);
   assert.equal(cli.code, 0, cli.stderr);
   const cliId = (JSON.parse(cli.stdout) as { publishedReport: string }).publishedReport;
   assert.match(cliId, REPORT_ID_PATTERN);

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Option, type Command } from "commander";
 import type { SearchMode } from "../../knowledge/knowledge-base.js";
-import { SEARCH_MODES } from "../../knowledge/knowledge-base.js";
+import { KnowledgeBase, SEARCH_MODES } from "../../knowledge/knowledge-base.js";
 import { qaJunit } from "../../eval/junit.js";
 import { publishReport, qaReportInput, strataVersion } from "../../eval/published-reports.js";
 import type { AnswererName } from "../../eval/qa-answerers.js";
@@ -19,7 +19,7 @@ import { createEmbeddingModel, createLanguageModel } from "../../model/registry.
 import type { EmbeddingModel, LanguageModel } from "../../model/types.js";
 import { EXIT, usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
-import { parsePositiveInt } from "../options.js";
+import { parsePositiveInt, requireKb } from "../options.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
 
@@ -29,6 +29,7 @@ interface EvalQaFlags {
   system?: AnswererName;
   mode?: SearchMode;
   embed?: string;
+  kb?: string;
   k?: string;
   judge?: string;
   judgeRepeats?: string;
@@ -85,7 +86,8 @@ Examples:
   strata eval qa --data ../shared/data/squad --report squad.html
   strata eval qa --data ../shared/data/squad --system baseline --json
   strata eval qa --data qa.jsonl --model openai:http://127.0.0.1:11434/v1#qwen2.5 --judge openai:http://127.0.0.1:11434/v1#llama3.1 --junit qa.xml
-  strata eval qa --data ../shared/data/squad --resume 20261207-171500-1a2b3c4d`;
+  strata eval qa --data ../shared/data/squad --resume 20261207-171500-1a2b3c4d
+  strata eval qa --data my-questions.jsonl --kb ./kb --model gguf:./model.gguf`;
 
 function register(evalCmd: Command, name: "qa" | "rag"): void {
   evalCmd
@@ -96,6 +98,7 @@ function register(evalCmd: Command, name: "qa" | "rag"): void {
     .option("--model <ref>", "answer with this model (implies --system generative)")
     .addOption(new Option("--mode <mode>", "retrieval for --model or baseline (default lexical)").choices(SEARCH_MODES))
     .option("--embed <ref>", "embedding model for --mode dense or hybrid")
+    .option("--kb <dir>", "answer from this existing knowledge base instead of one built from the dataset's passages")
     .option("--k <n>", "passages retrieved per question (default 8)")
     .option("--judge <ref>", "judge model: relevance, coherence and factual accuracy (1-5) per answer")
     .option("--judge-repeats <n>", "judge each answer this many times (2 reports the judge's self-agreement)")
@@ -119,7 +122,7 @@ function register(evalCmd: Command, name: "qa" | "rag"): void {
         const judgeRepeats = parsePositiveInt("--judge-repeats", flags.judgeRepeats, 1, 5);
         if (flags.supportBy === "judge" && !flags.judge) throw usageError("--support-by judge needs --judge <ref>", "pass a judge model, or leave support to the verifier");
         const dataset = readQaDataset(flags.data, { requireGold: name === "qa" });
-        const config = { system, model: flags.model ?? null, mode: flags.mode ?? "lexical", embed: flags.embed ?? null, k, judge: flags.judge ?? null, judgeRepeats, supportBy: flags.supportBy ?? "verifier", limit: limit ?? null };
+        const config = { system, model: flags.model ?? null, mode: flags.mode ?? "lexical", embed: flags.embed ?? null, kb: flags.kb ?? null, k, judge: flags.judge ?? null, judgeRepeats, supportBy: flags.supportBy ?? "verifier", limit: limit ?? null };
         const progress = progressDisplay({ quiet: flags.json });
         const opened: { close(): Promise<void> }[] = [];
         try {
@@ -129,17 +132,20 @@ function register(evalCmd: Command, name: "qa" | "rag"): void {
           if (judge) opened.push(judge);
           const embedder: EmbeddingModel | undefined = flags.embed ? await createEmbeddingModel(flags.embed, providerOptions()) : undefined;
           if (embedder) opened.push(embedder);
+          const kb = flags.kb ? KnowledgeBase.open(requireKb(flags.kb)) : undefined;
+          if (kb) opened.push({ close: async () => kb.close() });
           const r = await evaluateQa(dataset, {
             system,
             model,
             judge,
             embedder,
+            kb,
             mode: flags.mode,
             k,
             judgeRepeats,
             supportBy: flags.supportBy,
             limit,
-            store: { runsDir: flags.runs, resume: flags.resume, codeVersion: codeVersion(), modelRef: flags.model ?? (system === "baseline" ? "baseline" : "extractive"), config },
+            store: { runsDir: flags.runs, resume: flags.resume, codeVersion: codeVersion(), modelRef: flags.model ?? (system === "baseline" ? "baseline" : "extractive"), config, onRun: (id) => process.stderr.write(`run ${id} (stored in ${flags.runs}; if interrupted, continue with --resume ${id})\n`) },
             signal: ctx.signal,
             onProgress: progress.listener,
           });
