@@ -131,11 +131,11 @@ describe("bad input", () => {
   });
 
   test("a GGUF of another architecture is refused by builtin:; generate and eval lm check their flags", async () => {
-    const other = join(root, "qwen.gguf");
-    await writeGguf(other, { metadata: [["general.architecture", ggufValue.str("qwen2")], ["qwen2.block_count", ggufValue.u32(1)]], tensors: [] });
+    const other = join(root, "gemma.gguf");
+    await writeGguf(other, { metadata: [["general.architecture", ggufValue.str("gemma2")], ["gemma2.block_count", ggufValue.u32(1)]], tensors: [] });
     const r = strata(["generate", "--model", `builtin:${other}`, "hi"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: .*"qwen2" model; Strata's engine runs only the "llama" architecture/m);
+    assert.match(r.stderr, /^error: .*"gemma2" model; Strata's engine runs the "llama" and "qwen2" architectures/m);
     assert.match(r.stderr, /^hint: .*gguf:/m);
     assert.equal(strata(["generate", "hi"]).code, 2);
     assert.equal(strata(["generate", "--model", `builtin:${run}`, "hi", "--temperature", "hot"]).code, 2);

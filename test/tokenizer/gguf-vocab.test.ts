@@ -62,3 +62,25 @@ for (const family of ["llama2", "llama3.1", "smollm2", "qwen2.5"] as const) {
     }
   });
 }
+
+test("vocabularies the engine cannot read are clear TOKENIZER_INVALID errors naming the key", async () => {
+  const { ggufValue } = await import("../../src/formats/gguf/index.js");
+  const { StrataError } = await import("../../src/core/errors.js");
+  const meta = (entries: Array<[string, ReturnType<typeof ggufValue.str>]>) => new Map(entries);
+  const tokens = ggufValue.strings(["a", "b", "ab"]);
+  const cases: Array<[Map<string, ReturnType<typeof ggufValue.str>>, RegExp]> = [
+    [meta([]), /no tokenizer\.ggml\.model/],
+    [meta([["tokenizer.ggml.model", ggufValue.str("bert")], ["tokenizer.ggml.tokens", tokens]]), /"bert" is not one Strata's engine reads \(llama, gpt2\)/],
+    [meta([["tokenizer.ggml.model", ggufValue.str("gpt2")], ["tokenizer.ggml.pre", ggufValue.str("deepseek-coder")], ["tokenizer.ggml.tokens", tokens], ["tokenizer.ggml.merges", ggufValue.strings(["a b"])]]), /pre-tokenizer "deepseek-coder"/],
+    [meta([["tokenizer.ggml.model", ggufValue.str("gpt2")], ["tokenizer.ggml.tokens", tokens]]), /without tokenizer\.ggml\.merges/],
+    [meta([["tokenizer.ggml.model", ggufValue.str("llama")], ["tokenizer.ggml.tokens", tokens], ["tokenizer.ggml.scores", ggufValue.numbers("float32", [0])]]), /3 tokens but 1 scores/],
+    [meta([["tokenizer.ggml.model", ggufValue.str("llama")], ["tokenizer.ggml.tokens", ggufValue.strings([])]]), /missing or empty/],
+  ];
+  for (const [m, re] of cases) {
+    assert.throws(() => vocabTokenizerFromGguf(m, "x.gguf"), (e: unknown) => e instanceof StrataError && e.code === "TOKENIZER_INVALID" && re.test(e.message) && e.message.startsWith("x.gguf"), String(re));
+  }
+  // A SentencePiece vocabulary without byte tokens cannot encode a character it lacks: a clear error, not a crash.
+  const spm = vocabTokenizerFromGguf(meta([["tokenizer.ggml.model", ggufValue.str("llama")], ["tokenizer.ggml.tokens", ggufValue.strings(["<unk>", "▁a", "a"])], ["tokenizer.ggml.add_bos_token", ggufValue.bool(false)]]), "x.gguf");
+  assert.deepEqual(spm.encode("a"), [1]);
+  assert.throws(() => spm.encode("z"), (e: unknown) => e instanceof StrataError && e.code === "TOKENIZER_INVALID");
+});
