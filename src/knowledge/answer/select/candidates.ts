@@ -148,6 +148,30 @@ function proximityOf(sentenceTerms: string[], q: QuestionAnalysis): number {
 
 const NOVELTY_SATURATION = 6;
 
+// Segmenting and stemming a chunk is most of an answer's cost, and the same chunks come back for
+// many questions: the last few hundred chunk texts keep their sentences and terms.
+const CHUNK_CACHE_SIZE = 512;
+const chunkCache = new Map<string, { spans: ReturnType<typeof claimSpans>; termsOf: string[][] }>();
+
+/** Empties the chunk cache (benchmarks measure the cold cost with it). */
+export function forgetChunks(): void {
+  chunkCache.clear();
+}
+
+function sentencesOf(text: string): { spans: ReturnType<typeof claimSpans>; termsOf: string[][] } {
+  const hit = chunkCache.get(text);
+  if (hit) {
+    chunkCache.delete(text);
+    chunkCache.set(text, hit);
+    return hit;
+  }
+  const spans = claimSpans(text);
+  const entry = { spans, termsOf: spans.map((s) => analyze(text.slice(s.start, s.end))) };
+  chunkCache.set(text, entry);
+  if (chunkCache.size > CHUNK_CACHE_SIZE) chunkCache.delete(chunkCache.keys().next().value!);
+  return entry;
+}
+
 export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Candidate[] {
   const out: Candidate[] = [];
   const presents: Set<string>[] = [];
@@ -155,8 +179,7 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
   const topScore = hits[0]?.score || 1;
   const rare = [...question.weights].filter(([, w]) => w >= question.total / Math.max(1, question.weights.size)).map(([t]) => t);
   for (const hit of hits) {
-    const spans = claimSpans(hit.text);
-    const termsOf = spans.map((s) => analyze(hit.text.slice(s.start, s.end)));
+    const { spans, termsOf } = sentencesOf(hit.text);
     const headingTerms = analyze([hit.title, ...hit.headingPath].join(" "));
     const chunkCoverage = coverageOf(matchable([...termsOf.flat(), ...headingTerms]), question);
     for (let i = 0; i < spans.length; i++) {
