@@ -13,9 +13,13 @@ const QUESTION_WORDS = new Set(
   analyze("how much many what when where who whom whose why which do does did can could would should shall may might i me my we our you your tell please about there here describe explain name"),
 );
 
+// "How heavy", "how long", "how old": the adjective belongs to the interrogative (it asks for a
+// quantity, see question-type.ts), not to the subject; the answer says "3 tonnes", not "heavy".
+const HOW_PHRASE = /\bhow (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy|hot|cold|early|late|soon)\b/gi;
+
 /** The question's content terms, deduplicated, in order. */
 export function questionTerms(question: string): string[] {
-  return [...new Set(analyze(question).filter((t) => !QUESTION_WORDS.has(t)))];
+  return [...new Set(analyze(question.replace(HOW_PHRASE, "how")).filter((t) => !QUESTION_WORDS.has(t)))];
 }
 
 export interface Features {
@@ -76,7 +80,7 @@ export function analyzeQuestion(question: string, idfOf: (term: string) => numbe
   const idfCeiling = Math.max(1e-9, idfOf(""));
   const total = [...weights.values()].reduce((a, b) => a + b, 0);
   const words = new Set(question.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-  const seq = analyze(question).filter((t) => !QUESTION_WORDS.has(t)).map(prefixOf);
+  const seq = analyze(question.replace(HOW_PHRASE, "how")).filter((t) => !QUESTION_WORDS.has(t)).map(prefixOf);
   const pairs = [...new Set(seq.slice(1).map((t, i) => seq[i] + " " + t))];
   return { terms, weights, total, idfCeiling, type: answerTypeOf(question), words, pairs, matchable: matchable(terms) };
 }
