@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KnowledgeBase } from "../src/knowledge/knowledge-base.js";
 import { answerExtractively, rankSentences } from "../src/knowledge/answer/extractive.js";
+import { forgetChunks } from "../src/knowledge/answer/select/candidates.js";
 import type { GroundedAnswer } from "../src/knowledge/answer/types.js";
 import type { SearchHit } from "../src/knowledge/types.js";
 import { answerExtractively as answerBefore } from "./reference/extractive-base.js";
@@ -64,6 +65,7 @@ try {
   type Tally = { first: number; answered: number; wrong: number; unAbstain: number; offAbstain: number; ms: number };
   const tally = (): Tally => ({ first: 0, answered: 0, wrong: 0, unAbstain: 0, offAbstain: 0, ms: 0 });
   const after = tally();
+  const cold = tally();
   const before = tally();
   let retrievalMs = 0;
   const dump: string[] = [];
@@ -94,6 +96,12 @@ try {
       t.ms += performance.now() - t0;
       score(t, q, a);
     };
+    // Cold: nothing cached, every chunk segmented and stemmed afresh, as the old answerer always does;
+    // then the same question again with its chunks cached (a repeated or similar question).
+    run(cold, (q, h, i) => {
+      forgetChunks();
+      return answerExtractively(q, h, i);
+    });
     run(after, answerExtractively);
     run(before, answerBefore);
     if (dumpFile) {
@@ -123,12 +131,12 @@ try {
     offtopicAbstain: t.offAbstain / count.offtopic,
     msPerQuestion: t.ms / n,
   });
-  const rows = { before: figures(before), after: figures(after) };
+  const rows = { before: figures(before), "after, cold": figures(cold), "after, chunks cached": figures(after) };
   const machine = machineInfo();
   console.log(`answer quality: ${count.answerable} answerable + ${count.unanswerable} unanswerable SQuAD 2.0 questions, ${count.offtopic} off-topic; ${describeMachine(machine)}`);
   printTable(
     ["answerer", "first sentence gold", "answered", "no gold among answered", "unanswerable abstain", "off-topic abstain", "ms/question"],
-    (["before", "after"] as const).map((k) => {
+    (["before", "after, cold", "after, chunks cached"] as const).map((k) => {
       const r = rows[k];
       return [k, fmt(r.firstSentenceGold, 3), fmt(r.answeredShare, 3), fmt(r.noGoldAmongAnswered, 3), fmt(r.unanswerableAbstain, 3), fmt(r.offtopicAbstain, 3), fmt(r.msPerQuestion, 2)];
     }),

@@ -13,9 +13,13 @@ const QUESTION_WORDS = new Set(
   analyze("how much many what when where who whom whose why which do does did can could would should shall may might i me my we our you your tell please about there here describe explain name"),
 );
 
+// "How heavy", "how long", "how old": the adjective belongs to the interrogative (it asks for a
+// quantity, see question-type.ts), not to the subject; the answer says "3 tonnes", not "heavy".
+const HOW_PHRASE = /\bhow (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy|hot|cold|early|late|soon)\b/gi;
+
 /** The question's content terms, deduplicated, in order. */
 export function questionTerms(question: string): string[] {
-  return [...new Set(analyze(question).filter((t) => !QUESTION_WORDS.has(t)))];
+  return [...new Set(analyze(question.replace(HOW_PHRASE, "how")).filter((t) => !QUESTION_WORDS.has(t)))];
 }
 
 export interface Features {
@@ -76,7 +80,7 @@ export function analyzeQuestion(question: string, idfOf: (term: string) => numbe
   const idfCeiling = Math.max(1e-9, idfOf(""));
   const total = [...weights.values()].reduce((a, b) => a + b, 0);
   const words = new Set(question.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-  const seq = analyze(question).filter((t) => !QUESTION_WORDS.has(t)).map(prefixOf);
+  const seq = analyze(question.replace(HOW_PHRASE, "how")).filter((t) => !QUESTION_WORDS.has(t)).map(prefixOf);
   const pairs = [...new Set(seq.slice(1).map((t, i) => seq[i] + " " + t))];
   return { terms, weights, total, idfCeiling, type: answerTypeOf(question), words, pairs, matchable: matchable(terms) };
 }
@@ -148,6 +152,30 @@ function proximityOf(sentenceTerms: string[], q: QuestionAnalysis): number {
 
 const NOVELTY_SATURATION = 6;
 
+// Segmenting and stemming a chunk is most of an answer's cost, and the same chunks come back for
+// many questions: the last few hundred chunk texts keep their sentences and terms.
+const CHUNK_CACHE_SIZE = 512;
+const chunkCache = new Map<string, { spans: ReturnType<typeof claimSpans>; termsOf: string[][] }>();
+
+/** Empties the chunk cache (benchmarks measure the cold cost with it). */
+export function forgetChunks(): void {
+  chunkCache.clear();
+}
+
+function sentencesOf(text: string): { spans: ReturnType<typeof claimSpans>; termsOf: string[][] } {
+  const hit = chunkCache.get(text);
+  if (hit) {
+    chunkCache.delete(text);
+    chunkCache.set(text, hit);
+    return hit;
+  }
+  const spans = claimSpans(text);
+  const entry = { spans, termsOf: spans.map((s) => analyze(text.slice(s.start, s.end))) };
+  chunkCache.set(text, entry);
+  if (chunkCache.size > CHUNK_CACHE_SIZE) chunkCache.delete(chunkCache.keys().next().value!);
+  return entry;
+}
+
 export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Candidate[] {
   const out: Candidate[] = [];
   const presents: Set<string>[] = [];
@@ -155,8 +183,7 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
   const topScore = hits[0]?.score || 1;
   const rare = [...question.weights].filter(([, w]) => w >= question.total / Math.max(1, question.weights.size)).map(([t]) => t);
   for (const hit of hits) {
-    const spans = claimSpans(hit.text);
-    const termsOf = spans.map((s) => analyze(hit.text.slice(s.start, s.end)));
+    const { spans, termsOf } = sentencesOf(hit.text);
     const headingTerms = analyze([hit.title, ...hit.headingPath].join(" "));
     const chunkCoverage = coverageOf(matchable([...termsOf.flat(), ...headingTerms]), question);
     for (let i = 0; i < spans.length; i++) {
