@@ -8,6 +8,7 @@ import { providerOptions } from "../model-options.js";
 import { parseAccess, parseList, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
 import type { DenseMethod } from "../../knowledge/store/backend.js";
+import { progressDisplay } from "../progress.js";
 import { withEmbeddingModel } from "./embed.js";
 
 interface SearchFlags {
@@ -61,6 +62,9 @@ export function registerSearch(program: Command): void {
       const k = parsePositiveInt("-k", flags.k, 10, 1000);
       const mode: SearchMode = flags.mode ?? (flags.embed ? "hybrid" : "lexical");
       const kb = KnowledgeBase.open(requireKb(flags.kb), {});
+      // A missing or damaged dense index is rebuilt at the first search: show that on stderr.
+      const progress = progressDisplay({ quiet: false });
+      kb.store.dense.tuning = { ...kb.store.dense.tuning, onProgress: progress.listener };
       let reranker: LanguageModel | undefined;
       try {
         reranker = flags.rerank ? await createLanguageModel(flags.rerank, providerOptions()) : undefined;
@@ -79,9 +83,11 @@ export function registerSearch(program: Command): void {
         };
         // Lexical search never loads the embedding model, even when one is named.
         const hits = flags.embed && mode !== "lexical" ? await withEmbeddingModel(flags.embed, run) : await run();
+        progress.stop();
         printHits(query, mode, hits, flags.json ? ctx : undefined);
         return 0;
       } finally {
+        progress.stop();
         await reranker?.close();
         kb.close();
       }

@@ -147,14 +147,10 @@ export class KnowledgeStore implements KnowledgeStoreBackend {
     this.db.close();
   }
 
-  integrityCheck(): IntegrityReport {
-    return checkIntegrity(this.db);
-  }
+  integrityCheck = (): IntegrityReport => checkIntegrity(this.db);
 
   /** Top-k by cosine among readable chunks; exact or approximate (see dense-vector-search.ts). */
-  denseSearch(modelId: string, query: Float32Array, opts: DenseQueryOptions): SearchHit[] {
-    return this.dense.search(modelId, query, opts);
-  }
+  denseSearch = (modelId: string, query: Float32Array, opts: DenseQueryOptions): SearchHit[] => this.dense.search(modelId, query, opts);
 
   findBySource(source: string): StoredDocumentInfo | undefined {
     const row = this.stmt("SELECT rowid, doc_id, source, hash, version FROM documents WHERE source = ?").get(source) as
