@@ -23,7 +23,10 @@ async function withKb<T>(flags: IndexFlags, work: (kb: KnowledgeBase, progress: 
 }
 
 export function registerIndex(program: Command): void {
-  const index = program.command("index").description("maintain a knowledge base's lexical index (segments of postings built from the stored chunks)");
+  const index = program
+    .command("index")
+    .description("maintain a knowledge base's lexical index (segments of postings built from the stored chunks)")
+    .addHelpText("after", "\nExample:\n  strata index check --kb ./kb && strata index rebuild --kb ./kb");
   index
     .command("rebuild")
     .description("rebuild the lexical index from the stored chunks (after damage, or to compact it); documents and chunks are not touched")

@@ -36,6 +36,13 @@ export interface RowidAllocator {
   close(): void;
 }
 
+export interface SearchArgs {
+  k: number;
+  access: Access;
+  filter?: SearchFilter;
+  params: Bm25Params;
+}
+
 interface LexState {
   generation: number;
   next_chunk_rowid: number;
@@ -61,6 +68,7 @@ export class LexicalIndex {
   private segments: SegmentInfo[] = [];
   private segmentsAt = -1;
   private writeStatements?: SegmentStatements;
+  private searchTx?: (q: string[], o: SearchArgs) => Scored[];
   private readonly st: Record<"state" | "term" | "stats" | "blob" | "chunkId" | "segments", Database.Statement>;
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -198,42 +206,46 @@ export class LexicalIndex {
   }
 
   /** The best k chunks by BM25F (exactly the exhaustive ranking), with rowids and scores. */
-  search(queryTerms: string[], opts: { k: number; access: Access; filter?: SearchFilter; params: Bm25Params }): Scored[] {
-    return this.db.transaction(() => {
-      const generation = this.sync();
-      const qtf = new Map<string, number>();
-      for (const t of queryTerms) qtf.set(t, (qtf.get(t) ?? 0) + 1);
-      const stats = this.st.stats.get() as { chunks: number; sum_len_body: number; sum_len_title: number };
-      const found: { termId: number; df: number; qtf: number }[] = [];
-      for (const [t, n] of qtf) {
-        const r = this.st.term.get(t) as { term_id: number; df: number } | undefined;
-        if (r) found.push({ termId: r.term_id, df: r.df, qtf: n });
-      }
-      if (stats.chunks === 0 || found.length === 0) return [];
-      const p = opts.params;
-      const ctx: ScoreContext = {
-        params: p,
-        avgBody: Math.max(stats.sum_len_body / stats.chunks, 1e-9),
-        avgTitle: Math.max(stats.sum_len_title / stats.chunks, 1e-9),
-        lenBody: this.chunks.lenBody,
-        lenTitle: this.chunks.lenTitle,
-      };
-      const cursors = found.map((f, slot) => {
-        const blobs = this.segments.map((s) => this.blob(s.segId, f.termId)).filter((b): b is PostingsBlob => b !== null);
-        return new TermCursor(slot, idf(f.df, stats.chunks) * f.qtf, blobs, ctx);
-      });
-      const bits = this.allowed.bitmap(opts.access, opts.filter, generation);
-      const { live, docRowid } = this.chunks;
-      const admit = bits === null ? (r: number) => live[r] === 1 : (r: number) => live[r] === 1 && bits[docRowid[r]!] === 1;
-      const ids = new Map<number, string>();
-      const chunkId = (r: number): string => {
-        let id = ids.get(r);
-        if (id === undefined) ids.set(r, (id = this.st.chunkId.get(r) as string));
-        return id;
-      };
-      // Bounds need non-negative weights and length normalisation in [0, 1]; otherwise score all.
-      const safe = p.k1 >= 0 && p.weightBody >= 0 && p.weightTitle >= 0 && p.b >= 0 && p.b <= 1 && p.bTitle >= 0 && p.bTitle <= 1 && cursors.every((c) => Number.isFinite(c.maxBound));
-      return topK({ cursors, k: opts.k, ctx, admit, chunkId, prune: safe });
-    })();
+  search(queryTerms: string[], opts: SearchArgs): Scored[] {
+    // One read transaction: statistics, dictionary and segments from the same snapshot.
+    this.searchTx ??= this.db.transaction((q: string[], o: SearchArgs) => this.searchIn(q, o));
+    return this.searchTx(queryTerms, opts);
+  }
+
+  private searchIn(queryTerms: string[], opts: SearchArgs): Scored[] {
+    const generation = this.sync();
+    const qtf = new Map<string, number>();
+    for (const t of queryTerms) qtf.set(t, (qtf.get(t) ?? 0) + 1);
+    const stats = this.st.stats.get() as { chunks: number; sum_len_body: number; sum_len_title: number };
+    const found: { termId: number; df: number; qtf: number }[] = [];
+    for (const [t, n] of qtf) {
+      const r = this.st.term.get(t) as { term_id: number; df: number } | undefined;
+      if (r) found.push({ termId: r.term_id, df: r.df, qtf: n });
+    }
+    if (stats.chunks === 0 || found.length === 0) return [];
+    const p = opts.params;
+    const ctx: ScoreContext = {
+      params: p,
+      avgBody: Math.max(stats.sum_len_body / stats.chunks, 1e-9),
+      avgTitle: Math.max(stats.sum_len_title / stats.chunks, 1e-9),
+      lenBody: this.chunks.lenBody,
+      lenTitle: this.chunks.lenTitle,
+    };
+    const cursors = found.map((f, slot) => {
+      const blobs = this.segments.map((s) => this.blob(s.segId, f.termId)).filter((b): b is PostingsBlob => b !== null);
+      return new TermCursor(slot, idf(f.df, stats.chunks) * f.qtf, blobs, ctx);
+    });
+    const bits = this.allowed.bitmap(opts.access, opts.filter, generation);
+    const { live, docRowid } = this.chunks;
+    const admit = bits === null ? (r: number) => live[r] === 1 : (r: number) => live[r] === 1 && bits[docRowid[r]!] === 1;
+    const ids = new Map<number, string>();
+    const chunkId = (r: number): string => {
+      let id = ids.get(r);
+      if (id === undefined) ids.set(r, (id = this.st.chunkId.get(r) as string));
+      return id;
+    };
+    // Bounds need non-negative weights and length normalisation in [0, 1]; otherwise score all.
+    const safe = p.k1 >= 0 && p.weightBody >= 0 && p.weightTitle >= 0 && p.b >= 0 && p.b <= 1 && p.bTitle >= 0 && p.bTitle <= 1 && cursors.every((c) => Number.isFinite(c.maxBound));
+    return topK({ cursors, k: opts.k, ctx, admit, chunkId, prune: safe });
   }
 }

@@ -340,8 +340,9 @@ export class KnowledgeStore implements KnowledgeStoreBackend {
   hitsByRowid(ranked: { rowid: number; score: number }[], access: Access, filter?: SearchFilter): SearchHit[] {
     if (ranked.length === 0) return [];
     const where = readableClause(access, filter);
-    const rows = this.db
-      .prepare(
+    // Prepared once per access shape (the clause's text depends only on the kind of caller and filters).
+    const rows = this
+      .stmt(
         `SELECT c.rowid AS rowid, d.doc_id, d.source, d.title, c.chunk_id, c.heading_path, c.page, c.start, c."end", c.text
          FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid
          WHERE c.rowid IN (SELECT value FROM json_each(@ids)) AND ${where.sql}`,
