@@ -99,9 +99,10 @@ test("parsing in the pool leaves the calling thread free", async () => {
     last = Date.now();
     ticks++;
   }, 5);
-  const big = "<html><body>" + "<p>para graph text</p>".repeat(10_000) + "</body></html>";
+  // Parsed on this thread, this page would stall it for seconds.
+  const big = "<html><body>" + "<p>para graph text</p>".repeat(30_000) + "</body></html>";
   await pool.parse({ bytes: Buffer.from(big), name: "big.html" });
   clearInterval(timer);
   assert.ok(ticks > 3, `only ${ticks} ticks`);
-  assert.ok(worst < 150, `the event loop stalled for ${worst} ms`);
+  assert.ok(worst < 500, `the event loop stalled for ${worst} ms`);
 });
