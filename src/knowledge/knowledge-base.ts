@@ -158,7 +158,7 @@ export class KnowledgeBase {
     const hash = sha256(bytes);
     const existing = this.store.findBySource(file);
     if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return "unchanged";
-    const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking }, o.signal);
+    const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking, transfer: true }, o.signal);
     return this.writeExtracted({ source: file, document, hash, size }, o);
   }
 

@@ -99,8 +99,9 @@ export async function ingestUploads(
       const existing = kb.store.findBySource(source);
       if (existing && kb.store.isUnchanged(existing, hash, acl, tags)) report.unchanged++;
       else {
-        const document = await sharedParsePool().parse({ bytes: file.bytes, name, maxBytes: o.maxBytes, limits: o.limits }, o.signal);
-        report[kb.writeExtracted({ source, document, hash, size: file.bytes.length }, { acl, tags })]++;
+        const size = file.bytes.length;
+        const document = await sharedParsePool().parse({ bytes: file.bytes, name, maxBytes: o.maxBytes, limits: o.limits, transfer: true }, o.signal);
+        report[kb.writeExtracted({ source, document, hash, size }, { acl, tags })]++;
         const stored = kb.store.findBySource(source);
         if (stored) o.onStored?.(stored.docId, stored.version, pageSpansOf(document));
       }
