@@ -223,7 +223,7 @@ export class KnowledgeBase {
       const hash = sha256(bytes);
       const existing = this.store.findBySource(file);
       if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return { kind: "unchanged", file };
-      const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking }, o.signal);
+      const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking, transfer: true }, o.signal);
       return { kind: "ready", file, input: this.documentInput({ source: file, document, hash, size }, o) };
     } catch (error) {
       return { kind: "failed", file, error };

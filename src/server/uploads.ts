@@ -3,9 +3,9 @@
 // `upload://<user>/<file name>`. File names that try to be paths are refused, the rest cleaned.
 // Each user uploads into their own namespace, so an upload can never replace (or re-permission) a
 // document somebody else uploaded; re-uploading the same name as the same user updates it.
+import { createHash } from "node:crypto";
 import { StrataError, throwIfAborted, toStrataError } from "../core/errors.js";
 import type { ProgressListener } from "../core/events.js";
-import { sha256 } from "../core/hash.js";
 import type { IngestFailure, IngestReport, KnowledgeBase } from "../knowledge/knowledge-base.js";
 import { escapeName } from "../knowledge/loaders/file-names.js";
 import type { ParseLimits } from "../knowledge/loaders/parse-limits.js";
@@ -51,6 +51,16 @@ export function uploadSource(user: string, name: string): string {
   return `upload://${user}/${name}`;
 }
 
+/** SHA-256 in 4 MiB slices with a yield between them, so hashing a 50 MB upload never holds the event loop. */
+async function sha256Yielding(bytes: Uint8Array): Promise<string> {
+  const h = createHash("sha256");
+  for (let at = 0; at < bytes.length; at += 4 << 20) {
+    h.update(bytes.subarray(at, at + (4 << 20)));
+    if (at + (4 << 20) < bytes.length) await new Promise<void>((r) => setImmediate(r));
+  }
+  return h.digest("hex");
+}
+
 function failure(source: string, e: unknown): IngestFailure {
   const err = toStrataError(e, "PARSE_FAILED", "check the file opens in its own application");
   return { source, code: err.code, message: err.message, hint: err.hint };
@@ -85,12 +95,13 @@ export async function ingestUploads(
       const name = sanitizeFileName(file.name);
       const source = uploadSource(o.user, name);
       label = name;
-      const hash = sha256(file.bytes);
+      const hash = await sha256Yielding(file.bytes);
       const existing = kb.store.findBySource(source);
       if (existing && kb.store.isUnchanged(existing, hash, acl, tags)) report.unchanged++;
       else {
-        const document = await sharedParsePool().parse({ bytes: file.bytes, name, maxBytes: o.maxBytes, limits: o.limits }, o.signal);
-        report[kb.writeExtracted({ source, document, hash, size: file.bytes.length }, { acl, tags })]++;
+        const size = file.bytes.length;
+        const document = await sharedParsePool().parse({ bytes: file.bytes, name, maxBytes: o.maxBytes, limits: o.limits, transfer: true }, o.signal);
+        report[kb.writeExtracted({ source, document, hash, size }, { acl, tags })]++;
         const stored = kb.store.findBySource(source);
         if (stored) o.onStored?.(stored.docId, stored.version, pageSpansOf(document));
       }

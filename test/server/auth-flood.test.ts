@@ -54,7 +54,7 @@ test("1,000 concurrent bogus tokens: none costs a hash, and a valid user's reque
     assert.equal(unauthorized + limited, 1000);
     assert.ok(unauthorized <= 30, `${unauthorized} bogus tokens got 401: the limit of 30 was not counted before answering`);
     c.diagnostic(`flood: 1000 concurrent bogus tokens in ${wall.toFixed(0)} ms (p99 ${p99(results.map((r) => r.ms)).toFixed(0)} ms; ${unauthorized} × 401, ${limited} × 429); valid user: ${valid.length} requests, p99 ${p99(valid).toFixed(0)} ms, worst ${Math.max(...valid).toFixed(0)} ms`);
-    assert.ok(p99(valid) < 1000, `a valid user's requests took p99 ${p99(valid).toFixed(0)} ms during the flood`);
+    assert.ok(p99(valid) < 2000, `a valid user's requests took p99 ${p99(valid).toFixed(0)} ms during the flood`);
   } finally {
     await t.close();
   }

@@ -6,6 +6,7 @@ import { Accounts, ADMIN_USER, createStrataServer, openServerDb, parseServedMode
 import { usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parseByteSize, parseList, parsePositiveInt } from "../options.js";
+import { DEFAULT_SSE_CAPS } from "../../server/sse-caps.js";
 import { addParseLimitOptions, parseLimitsFromFlags, type ParseLimitFlags } from "../parse-limit-options.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerServeKbs } from "./serve-kbs.js";
@@ -26,6 +27,8 @@ interface ServeFlags extends ParseLimitFlags {
   trainingSlots?: string;
   cors?: string;
   trustProxy?: string;
+  maxStreamsPerKey?: string;
+  maxStreamsPerRun?: string;
   web?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   quiet?: boolean;
@@ -120,6 +123,7 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
       guardrails: { redactPii: flags.redactPii === true, screenJailbreaks: flags.screenJailbreaks === true },
       corsOrigins: parseList(flags.cors),
       trustProxy: parseList(flags.trustProxy),
+      sseCaps: { perKey: parsePositiveInt("--max-streams-per-key", flags.maxStreamsPerKey, DEFAULT_SSE_CAPS.perKey, 100_000), perRun: parsePositiveInt("--max-streams-per-run", flags.maxStreamsPerRun, DEFAULT_SSE_CAPS.perRun, 100_000) },
       webRoot: flags.web,
       logger: flags.quiet ? false : { level: flags.logLevel ?? "info", stream: process.stderr },
     }).catch((e: unknown) => {
@@ -240,6 +244,8 @@ export function registerServe(program: Command): void {
     .option("--training-slots <n>", "training runs that may train at once (default 1; 0 = training runs off)")
     .option("--cors <origins>", "origins allowed to call the API from a browser, comma-separated (default none)")
     .option("--trust-proxy <addrs>", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client (default none)")
+    .option("--max-streams-per-key <n>", `concurrent event streams one key may hold open (default ${DEFAULT_SSE_CAPS.perKey})`)
+    .option("--max-streams-per-run <n>", `concurrent event streams on one training or agent run (default ${DEFAULT_SSE_CAPS.perRun})`)
     .option("--web <dir>", "web UI folder (default: the package's web/dist)")
     .option("--log-level <level>", "fatal, error, warn, info (default), debug or trace")
     .option("--quiet", "no request logs")

@@ -119,8 +119,9 @@ export class ParsePool {
       slot.onAbort = () => this.kill(slot, aborted());
       task.signal.addEventListener("abort", slot.onAbort, { once: true });
     }
-    const { bytes, name, maxBytes, limits, chunking } = task.job;
-    slot.worker.postMessage({ id: task.id, bytes, name, maxBytes, limits, chunking });
+    const { bytes, name, maxBytes, limits, chunking, transfer } = task.job;
+    const own = transfer && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    slot.worker.postMessage({ id: task.id, bytes, name, maxBytes, limits, chunking }, own ? [bytes.buffer as ArrayBuffer] : []);
   }
 
   private finish(slot: Slot): void {
