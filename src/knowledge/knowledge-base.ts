@@ -36,6 +36,9 @@ export type { Reranker } from "./rerank.js";
 export type SearchMode = "lexical" | "dense" | "hybrid";
 export const SEARCH_MODES: readonly SearchMode[] = ["lexical", "dense", "hybrid"];
 
+/** Answers in bases smaller than this many chunks weigh terms as in a base of this size (see answerSources). */
+const MIN_IDF_BASE = 200;
+
 /** Each list fused in hybrid search is fetched this deep (or k, when larger). */
 const HYBRID_DEPTH = 50;
 /** Candidates a reranker scores when not told (or k, when larger). */
@@ -400,7 +403,11 @@ export class KnowledgeBase {
     const terms = questionTerms(q);
     const hits = terms.length === 0 ? [] : await this.rank(q, terms, { k: opts.k ?? 8, access: opts.access, filter: opts.filter });
     const stats = this.store.termStats(terms);
-    return { question: q, hits, idfOf: (t) => idf(stats.df.get(t)?.df ?? 0, stats.chunks) };
+    // In a small base every present term has about the same idf, so the support scale (calibrated
+    // on hundreds of chunks) would read a full match as weak evidence: small bases are scored as if
+    // their document frequencies came from a base of MIN_IDF_BASE chunks.
+    const n = Math.max(stats.chunks, MIN_IDF_BASE);
+    return { question: q, hits, idfOf: (t) => idf(stats.df.get(t)?.df ?? 0, n) };
   }
 
   /** A document with its extracted text, if the caller may read it. */
