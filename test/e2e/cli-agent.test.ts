@@ -67,6 +67,10 @@ const scripts: Record<string, Handler> = {
     return replyText("2")(req, res, n);
   },
   loop: (req, res, n) => replyToolCall("calculator", { expression: `${toolResults(req.body).length} + 1` }, { id: `call_${toolResults(req.body).length}` })(req, res, n),
+  // --pattern planner-solver: the planner and the reviewer answer in JSON; each step's agent uses the calculator.
+  plan: replyText('{"steps": ["multiply 6 by 7"]}'),
+  Goal: replyText('{"action": "finish", "answer": "The plan gave 42."}'),
+  "Overall goal": (req, res, n) => (toolResults(req.body).length ? replyText("42") : replyToolCall("calculator", { expression: "6 * 7" }, { id: "call_step" }))(req, res, n),
 };
 
 let server: OpenAiServer;
@@ -121,6 +125,17 @@ test("agent run --goal: tool calls through the provider, the documented JSON, a 
   const forked = json(fork);
   assert.notEqual(forked.threadId, out.threadId);
   assert.deepEqual([forked.status, forked.result], ["completed", "6 times 7 is 42."]);
+});
+
+test("--pattern planner-solver: a plan, an agent per step with the run's tools, a reviewed answer", async () => {
+  const r = await run("plan: what is 6 times 7", "--pattern", "planner-solver");
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = json(r);
+  assert.deepEqual([out.status, out.result], ["completed", "The plan gave 42."]);
+  assert.equal(out.usage.toolCalls, 1);
+  const bad = await strata(["agent", "run", "examples/uat-assistant/graph.json", "--pattern", "reflexion", "--store", store]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--pattern goes with --goal/);
 });
 
 test("approval from another process: run stops at an external tool; approve resumes and runs it once; audit verifies", async () => {

@@ -17,6 +17,7 @@ export interface ToolFlags {
 
 export interface RunFlags extends ToolFlags {
   goal?: string;
+  pattern?: "agent" | "planner-solver" | "reflexion" | "supervisor";
   model?: string;
   budget?: string;
   store?: string;

@@ -2,7 +2,7 @@
 import { Option, type Command } from "commander";
 import { resolve } from "node:path";
 import { StrataError } from "../../../core/errors.js";
-import { BUILTIN_TOOLS, type RunSpec } from "../../../agents/run-spec.js";
+import { BUILTIN_TOOLS, RUN_PATTERNS, type RunPattern, type RunSpec } from "../../../agents/run-spec.js";
 import { usageError } from "../../errors.js";
 import { parseList, parsePositiveInt } from "../../options.js";
 import { type CommandContext, withCommand } from "../../run.js";
@@ -60,6 +60,7 @@ With STRATA_AUDIT_KEY set, the audit chain is keyed (HMAC); verify with the same
 
 Examples:
   strata agent run --goal "What is 17.5% of 2,340?" --model gguf:./models/qwen2.5-1.5b-instruct-q4_k_m.gguf
+  strata agent run --goal "Compare the refund rules for damaged and late items" --pattern planner-solver --kb ./kb --model <ref>
   strata agent run --goal "Which refund rules apply to damaged items?" --model openai:http://127.0.0.1:11434/v1#llama3.1 --kb ./kb --as alice --budget tokens=20000,calls=8 --json
   strata agent run examples/uat-assistant/graph.json --kb ./uat/kb --var export=./uat/export --var db=./uat/cases.db --store ./uat/agents`;
 
@@ -82,6 +83,7 @@ export function registerRun(agent: Command): void {
       .description("start an agent run (--goal) or a workflow graph (a JSON file)")
       .argument("[graph]", "workflow graph file (JSON)")
       .option("--goal <text>", "what the agent should do (instead of a graph file)")
+      .addOption(new Option("--pattern <name>", "with --goal: agent (default), planner-solver (plan, then an agent per step), reflexion (retry after self-critique), supervisor (routes tasks to one worker per tool)").choices(RUN_PATTERNS))
       .option("--model <ref>", "language model, e.g. gguf:./models/chat.gguf or openai:http://127.0.0.1:11434/v1#llama3.1"),
   )
     .option("--budget <limits>", "stop cleanly at: tokens=N, cost=USD, calls=N (tool calls), seconds=N")
@@ -100,6 +102,8 @@ export function registerRun(agent: Command): void {
       if (graphFile && flags.goal) throw usageError("give a graph file or --goal, not both", "e.g. strata agent run --goal \"…\" --model <ref>");
       if (!graphFile && !flags.goal) throw usageError("nothing to run", "give a graph file (strata agent run graph.json) or --goal \"<text>\" --model <ref>");
       if (flags.input !== undefined && flags.goal) throw usageError("--input goes with a graph file", "put what the agent needs into --goal");
+      const pattern: RunPattern | undefined = flags.pattern;
+      if (pattern && !flags.goal) throw usageError("--pattern goes with --goal", 'e.g. strata agent run --goal "…" --pattern planner-solver --model <ref>; in a graph file use a node {"type": "pattern"}');
       if (flags.goal !== undefined && !flags.goal.trim()) throw usageError("--goal is empty", 'say what the agent should do, e.g. --goal "Summarise the open incidents"');
       const { tools, config } = toolSelection(flags);
       for (const t of tools) if (flags.goal && !(BUILTIN_TOOLS as readonly string[]).includes(t)) throw new StrataError("TOOL_UNKNOWN", `no built-in tool named "${t}"`, `built-in tools: ${BUILTIN_TOOLS.join(", ")}`);
@@ -107,6 +111,7 @@ export function registerRun(agent: Command): void {
         v: 1,
         kind: flags.goal ? "goal" : "graph",
         goal: flags.goal,
+        ...(pattern && pattern !== "agent" ? { pattern } : {}),
         graphFile: graphFile ? resolve(graphFile) : undefined,
         model: flags.model ?? null,
         tools,
