@@ -7,18 +7,14 @@ import { z } from "zod";
 import { StrataError } from "../core/errors.js";
 import { loadGraphFile } from "./graph/file.js";
 import type { Graph, State } from "./graph/graph.js";
-import { agentGraph, type AgentOptions, type AgentState } from "./loop/agent.js";
-import { plannerSolver, plannerSolverInput } from "./patterns/planner-solver.js";
-import { reflexion, reflexionInput } from "./patterns/reflexion.js";
-import { supervisor, supervisorInput, type WorkerSpec } from "./patterns/supervisor.js";
+import type { AgentOptions, AgentState } from "./loop/agent.js";
+import { patternGraph, RUN_PATTERNS } from "./patterns/by-name.js";
 import { ToolBox, type Tool } from "./tools/tool.js";
 import type { JsonValue } from "./types.js";
 
 export const BUILTIN_TOOLS = ["calculator", "kb_search", "kb_ask", "read_file", "sql_query", "http_get", "shell"] as const;
 
-/** How a goal run is organised: one tool-using agent, or one of the ready patterns (agents/patterns). */
-export const RUN_PATTERNS = ["agent", "planner-solver", "reflexion", "supervisor"] as const;
-export type RunPattern = (typeof RUN_PATTERNS)[number];
+export { RUN_PATTERNS, type RunPattern } from "./patterns/by-name.js";
 
 const budgetSchema = z.object({ tokens: z.number().optional(), costUsd: z.number().optional(), toolCalls: z.number().optional(), seconds: z.number().optional() }).strict();
 
@@ -117,32 +113,8 @@ export function goalInput(goal: string): AgentState {
 export function buildGoalRun(spec: RunSpec, tools: ToolBox): BuiltRun {
   if (spec.kind !== "goal") throw new StrataError("USAGE", "this run is a graph file, not a goal", "build it with buildRun");
   const agent: AgentOptions = { tools, maxSteps: spec.maxSteps, toolMode: spec.toolMode ?? "auto", system: spec.system };
-  const { graph, input } = patternGraph(spec.pattern ?? "agent", spec.goal ?? "", agent, tools);
-  return { graph, input, tools, vars: spec.vars };
-}
-
-/**
- * The graph and first state of a pattern working on `goal` with these agent settings: the agent
- * loop; a planner whose steps an agent carries out; an actor that retries after the model's own
- * critique; or a supervisor routing tasks to one worker per tool (each an agent with that tool).
- */
-export function patternGraph(pattern: RunPattern, goal: string, agent: AgentOptions, tools: ToolBox): { graph: Graph<State>; input: Record<string, unknown> } {
-  const as = (g: unknown): Graph<State> => g as Graph<State>;
-  switch (pattern) {
-    case "agent":
-      return { graph: as(agentGraph(agent)), input: goalInput(goal) };
-    case "planner-solver":
-      return { graph: as(plannerSolver({ solver: agent })), input: plannerSolverInput(goal) };
-    case "reflexion":
-      return { graph: as(reflexion({ actor: agent })), input: reflexionInput(goal) };
-    case "supervisor": {
-      const list = tools.list();
-      const workers: Record<string, WorkerSpec> = list.length
-        ? Object.fromEntries(list.map((t) => [t.name, { ...agent, tools: new ToolBox([t]), description: t.description }]))
-        : { assistant: { ...agent, tools: new ToolBox(), description: "answers from what it knows, without tools" } };
-      return { graph: as(supervisor({ workers })), input: supervisorInput(goal) };
-    }
-  }
+  const p = patternGraph(spec.pattern ?? "agent", agent, tools);
+  return { graph: p.graph, input: p.input(spec.goal ?? ""), tools, vars: spec.vars };
 }
 
 /** The graph, first state and tools of a spec: the agent loop for a goal, or the graph file loaded with its modules. */

@@ -138,6 +138,20 @@ test("--pattern planner-solver: a plan, an agent per step with the run's tools, 
   assert.match(bad.stderr, /--pattern goes with --goal/);
 });
 
+test("a graph file's agent node may name a pattern", async () => {
+  const file = join(tempDir("strata-cli-agent-graph-"), "plan.json");
+  writeFileSync(file, JSON.stringify({
+    version: 1,
+    name: "planned",
+    nodes: { solve: { type: "agent", pattern: "planner-solver", goal: "plan: {{state.question}}", tools: ["calculator"], output: "answer" } },
+    edges: [{ from: "START", to: "solve" }, { from: "solve", to: "END" }],
+    output: "answer",
+  }));
+  const r = await strata(["agent", "run", file, "--model", server.ref(), "--input", '{"question": "what is 6 times 7"}', "--store", store, "--json", "--quiet"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual([json(r).status, json(r).result], ["completed", "The plan gave 42."]);
+});
+
 test("approval from another process: run stops at an external tool; approve resumes and runs it once; audit verifies", async () => {
   const r = await run("shell: file it", "--allow-commands", "echo");
   assert.equal(r.code, 0, r.stderr);
