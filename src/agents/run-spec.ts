@@ -32,6 +32,8 @@ export const runSpecSchema = z
     graphFile: z.string().optional(),
     model: z.string().nullable(),
     tools: z.array(z.string()),
+    /** MCP servers whose allow-listed tools the run mounts: a command line (stdio) or an http(s) URL. */
+    mcp: z.array(z.object({ target: z.string().min(1), allow: z.array(z.string().min(1)).min(1) }).strict()).optional(),
     /** Tools whose every call waits for a person's approval, whatever their risk. */
     approve: z.array(z.string()).optional(),
     toolConfig: z

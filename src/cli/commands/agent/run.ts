@@ -49,7 +49,8 @@ Tools (--tools a,b,…; default: calculator plus every tool whose settings you g
   http_get                   GET to --allow-hosts only (off by default)
   shell                      programs from --allow-commands only, no shell (off by default)
 Write and external tools wait for approval; so does any tool call after retrieved or
-tool-returned text that contains instructions.
+tool-returned text that contains instructions. --mcp <command or url> with --mcp-allow <names>
+mounts those tools of an MCP server as external tools: every call waits for approval and is audited.
 
 Graph files are JSON: nodes (function, tool, model, agent, graph, approval, set), edges, conditional
 branches, joins, loop limits; see docs/architecture.md ("Agents") and examples/uat-assistant/graph.json.
@@ -86,6 +87,8 @@ export function registerRun(agent: Command): void {
       .addOption(new Option("--pattern <name>", "with --goal: agent (default), planner-solver (plan, then an agent per step), reflexion (retry after self-critique), supervisor (routes tasks to one worker per tool)").choices(RUN_PATTERNS))
       .option("--model <ref>", "language model, e.g. gguf:./models/chat.gguf or openai:http://127.0.0.1:11434/v1#llama3.1"),
   )
+    .option("--mcp <command or url>", "an MCP server (a command line, run without a shell, or an http(s) URL) whose --mcp-allow tools the run may call, each after approval (repeatable)", collect)
+    .option("--mcp-allow <names>", "MCP tools to mount (comma-separated names or patterns like search*); nothing is mounted without it")
     .option("--budget <limits>", "stop cleanly at: tokens=N, cost=USD, calls=N (tool calls), seconds=N")
     .option("--max-steps <n>", "with --goal: most model calls (default 10)")
     .addOption(new Option("--tool-mode <mode>", "with --goal: native tool calls, schema-constrained JSON replies, JSON asked for in words (prompt), or auto (native, then json, then prompt as the provider refuses each)").choices(["auto", "native", "json", "prompt"]))
@@ -106,6 +109,10 @@ export function registerRun(agent: Command): void {
       if (pattern && !flags.goal) throw usageError("--pattern goes with --goal", 'e.g. strata agent run --goal "…" --pattern planner-solver --model <ref>; in a graph file use a node {"type": "pattern"}');
       if (flags.goal !== undefined && !flags.goal.trim()) throw usageError("--goal is empty", 'say what the agent should do, e.g. --goal "Summarise the open incidents"');
       const { tools, config } = toolSelection(flags);
+      const mcpFlags = flags as { mcp?: string[]; mcpAllow?: string };
+      const mcpAllow = parseList(mcpFlags.mcpAllow);
+      if (mcpFlags.mcp?.length && mcpAllow.length === 0) throw usageError("--mcp needs --mcp-allow <names>: an MCP server's tools are mounted only when allow-listed", "e.g. --mcp \"strata mcp serve --kb ./kb\" --mcp-allow search");
+      if (mcpAllow.length > 0 && !mcpFlags.mcp?.length) throw usageError("--mcp-allow goes with --mcp <command or url>", "name the MCP server too");
       for (const t of tools) if (flags.goal && !(BUILTIN_TOOLS as readonly string[]).includes(t)) throw new StrataError("TOOL_UNKNOWN", `no built-in tool named "${t}"`, `built-in tools: ${BUILTIN_TOOLS.join(", ")}`);
       const spec: RunSpec = {
         v: 1,
@@ -115,6 +122,7 @@ export function registerRun(agent: Command): void {
         graphFile: graphFile ? resolve(graphFile) : undefined,
         model: flags.model ?? null,
         tools,
+        ...(mcpFlags.mcp?.length ? { mcp: mcpFlags.mcp.map((target) => ({ target, allow: mcpAllow })) } : {}),
         toolConfig: config,
         budget: parseBudget(flags.budget),
         maxSteps: flags.maxSteps === undefined ? undefined : parsePositiveInt("--max-steps", flags.maxSteps, 10, 10_000),
