@@ -109,7 +109,7 @@ export function registerRun(agent: Command): void {
       if (pattern && !flags.goal) throw usageError("--pattern goes with --goal", 'e.g. strata agent run --goal "…" --pattern planner-solver --model <ref>; in a graph file use a node {"type": "pattern"}');
       if (flags.goal !== undefined && !flags.goal.trim()) throw usageError("--goal is empty", 'say what the agent should do, e.g. --goal "Summarise the open incidents"');
       const { tools, config } = toolSelection(flags);
-      const mcpFlags = flags as { mcp?: string[]; mcpAllow?: string };
+      const mcpFlags = flags;
       const mcpAllow = parseList(mcpFlags.mcpAllow);
       if (mcpFlags.mcp?.length && mcpAllow.length === 0) throw usageError("--mcp needs --mcp-allow <names>: an MCP server's tools are mounted only when allow-listed", "e.g. --mcp \"strata mcp serve --kb ./kb\" --mcp-allow search");
       if (mcpAllow.length > 0 && !mcpFlags.mcp?.length) throw usageError("--mcp-allow goes with --mcp <command or url>", "name the MCP server too");
