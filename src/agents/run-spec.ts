@@ -7,11 +7,14 @@ import { z } from "zod";
 import { StrataError } from "../core/errors.js";
 import { loadGraphFile } from "./graph/file.js";
 import type { Graph, State } from "./graph/graph.js";
-import { agentGraph, type AgentState } from "./loop/agent.js";
+import type { AgentOptions, AgentState } from "./loop/agent.js";
+import { patternGraph, RUN_PATTERNS } from "./patterns/by-name.js";
 import { ToolBox, type Tool } from "./tools/tool.js";
 import type { JsonValue } from "./types.js";
 
 export const BUILTIN_TOOLS = ["calculator", "kb_search", "kb_ask", "read_file", "sql_query", "http_get", "shell"] as const;
+
+export { RUN_PATTERNS, type RunPattern } from "./patterns/by-name.js";
 
 const budgetSchema = z.object({ tokens: z.number().optional(), costUsd: z.number().optional(), toolCalls: z.number().optional(), seconds: z.number().optional() }).strict();
 
@@ -24,9 +27,13 @@ export const runSpecSchema = z
     /** The server user the run belongs to (also kept in the store's owner column). */
     owner: z.string().optional(),
     goal: z.string().optional(),
+    /** Goal runs: the pattern (default "agent"). */
+    pattern: z.enum(RUN_PATTERNS).optional(),
     graphFile: z.string().optional(),
     model: z.string().nullable(),
     tools: z.array(z.string()),
+    /** MCP servers whose allow-listed tools the run mounts: a command line (stdio) or an http(s) URL. */
+    mcp: z.array(z.object({ target: z.string().min(1), allow: z.array(z.string().min(1)).min(1) }).strict()).optional(),
     /** Tools whose every call waits for a person's approval, whatever their risk. */
     approve: z.array(z.string()).optional(),
     toolConfig: z
@@ -107,8 +114,9 @@ export function goalInput(goal: string): AgentState {
 /** The agent loop of a goal run (synchronous: nothing to load). */
 export function buildGoalRun(spec: RunSpec, tools: ToolBox): BuiltRun {
   if (spec.kind !== "goal") throw new StrataError("USAGE", "this run is a graph file, not a goal", "build it with buildRun");
-  const graph = agentGraph({ tools, maxSteps: spec.maxSteps, toolMode: spec.toolMode ?? "auto", system: spec.system }) as unknown as Graph<State>;
-  return { graph, input: goalInput(spec.goal ?? ""), tools, vars: spec.vars };
+  const agent: AgentOptions = { tools, maxSteps: spec.maxSteps, toolMode: spec.toolMode ?? "auto", system: spec.system };
+  const p = patternGraph(spec.pattern ?? "agent", agent, tools);
+  return { graph: p.graph, input: p.input(spec.goal ?? ""), tools, vars: spec.vars };
 }
 
 /** The graph, first state and tools of a spec: the agent loop for a goal, or the graph file loaded with its modules. */

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cliPath, tempDir } from "../helpers/paths.js";
+import { cliPath, repoRoot, tempDir } from "../helpers/paths.js";
 import { replyText, replyToolCall, startOpenAiServer, type Handler, type OpenAiServer, type WireRequestBody } from "../helpers/openai-server.js";
 
 interface Run {
@@ -67,6 +67,15 @@ const scripts: Record<string, Handler> = {
     return replyText("2")(req, res, n);
   },
   loop: (req, res, n) => replyToolCall("calculator", { expression: `${toolResults(req.body).length} + 1` }, { id: `call_${toolResults(req.body).length}` })(req, res, n),
+  // --pattern planner-solver: the planner and the reviewer answer in JSON; each step's agent uses the calculator.
+  plan: replyText('{"steps": ["multiply 6 by 7"]}'),
+  Goal: replyText('{"action": "finish", "answer": "The plan gave 42."}'),
+  mcp: (req, res, n) => {
+    const results = toolResults(req.body);
+    if (!results.length) return replyToolCall("search", { query: "lantern walks" }, { id: "call_mcp" })(req, res, n);
+    return replyText(/20:15/.test(String(results[0]!.content)) ? "Lantern walks begin at 20:15." : "not found")(req, res, n);
+  },
+  "Overall goal": (req, res, n) => (toolResults(req.body).length ? replyText("42") : replyToolCall("calculator", { expression: "6 * 7" }, { id: "call_step" }))(req, res, n),
 };
 
 let server: OpenAiServer;
@@ -121,6 +130,49 @@ test("agent run --goal: tool calls through the provider, the documented JSON, a 
   const forked = json(fork);
   assert.notEqual(forked.threadId, out.threadId);
   assert.deepEqual([forked.status, forked.result], ["completed", "6 times 7 is 42."]);
+});
+
+test("--pattern planner-solver: a plan, an agent per step with the run's tools, a reviewed answer", async () => {
+  const r = await run("plan: what is 6 times 7", "--pattern", "planner-solver");
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = json(r);
+  assert.deepEqual([out.status, out.result], ["completed", "The plan gave 42."]);
+  assert.equal(out.usage.toolCalls, 1);
+  const bad = await strata(["agent", "run", "examples/uat-assistant/graph.json", "--pattern", "reflexion", "--store", store]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--pattern goes with --goal/);
+});
+
+test("--mcp mounts an MCP server's allow-listed tools; each call waits for approval, then runs", async () => {
+  const kb = join(tempDir("strata-cli-agent-mcp-"), "kb");
+  const ingest = await strata(["ingest", join(repoRoot(), "test", "fixtures", "kb", "public"), "--kb", kb, "--json"]);
+  assert.equal(ingest.code, 0, ingest.stderr);
+  const serverCmd = `${process.execPath} ${cliPath()} mcp serve --kb ${kb}`;
+  const noAllow = await strata(["agent", "run", "--goal", "mcp: lanterns", "--model", server.ref(), "--mcp", serverCmd, "--store", store]);
+  assert.equal(noAllow.code, 2);
+  assert.match(noAllow.stderr, /--mcp needs --mcp-allow/);
+  const r = await run("mcp: when do lantern walks begin", "--tools", "none", "--mcp", serverCmd, "--mcp-allow", "search");
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = json(r);
+  assert.equal(out.state, "waiting for approval");
+  assert.deepEqual(out.pending.map((p) => [p.callId, p.tool]), [["call_mcp", "search"]]);
+  const approved = await strata(["agent", "approve", out.threadId, "call_mcp", "--store", store, "--json", "--quiet"]);
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.deepEqual([json(approved).status, json(approved).result], ["completed", "Lantern walks begin at 20:15."]);
+});
+
+test("a graph file's agent node may name a pattern", async () => {
+  const file = join(tempDir("strata-cli-agent-graph-"), "plan.json");
+  writeFileSync(file, JSON.stringify({
+    version: 1,
+    name: "planned",
+    nodes: { solve: { type: "agent", pattern: "planner-solver", goal: "plan: {{state.question}}", tools: ["calculator"], output: "answer" } },
+    edges: [{ from: "START", to: "solve" }, { from: "solve", to: "END" }],
+    output: "answer",
+  }));
+  const r = await strata(["agent", "run", file, "--model", server.ref(), "--input", '{"question": "what is 6 times 7"}', "--store", store, "--json", "--quiet"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual([json(r).status, json(r).result], ["completed", "The plan gave 42."]);
 });
 
 test("approval from another process: run stops at an external tool; approve resumes and runs it once; audit verifies", async () => {

@@ -210,9 +210,10 @@ test("bad model references and a server that is down fail with one clear error a
   assert.match(stray.stderr, /^error: --verify needs --model <ref>/);
   const badVerify = await run(["ask", "When?", "--kb", kb, "--model", server.ref("test"), "--verify", "maybe"]);
   assert.equal(badVerify.code, 2);
-  const noModel = await run(["chat", "--kb", kb], { input: "hi\n" });
+  // Without --model, chat answers extractively (issue 19); the model-only flags are usage errors.
+  const noModel = await run(["chat", "--kb", kb, "--verify", "remove"], { input: "hi\n" });
   assert.equal(noModel.code, 2);
-  assert.match(noModel.stderr, /--model <ref> is required/);
+  assert.match(noModel.stderr, /--verify needs --model <ref>/);
 });
 
 test("without --model, ask stays extractive and records no trace", async () => {

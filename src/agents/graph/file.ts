@@ -12,6 +12,7 @@
 //     "search": { "type": "tool", "tool": "kb_search", "args": { "query": "{{state.question}}" }, "output": "hits" },
 //     "draft":  { "type": "model", "prompt": "Summarise: {{json state.hits}}", "output": "summary" },
 //     "answer": { "type": "agent", "goal": "{{state.question}}", "tools": ["kb_search"], "output": "answer" },
+//     (an agent node may name a "pattern": "planner-solver", "reflexion" or "supervisor")
 //     "check":  { "type": "approval", "reason": "publish {{state.summary}}?", "output": "decision" },
 //     "sub":    { "type": "graph", "file": "./other.json", "input": { "q": "{{state.question}}" }, "output": "sub" },
 //     "step":   { "type": "function", "fn": "nextStory", "maxVisits": 20, "onLimit": "END" }
@@ -35,7 +36,7 @@ import { z } from "zod";
 import { StrataError } from "../../core/errors.js";
 import { sha256 } from "../../core/hash.js";
 import type { ChatMessage, JsonSchema } from "../../model/types.js";
-import { agentGraph } from "../loop/agent.js";
+import { patternGraph, RUN_PATTERNS } from "../patterns/by-name.js";
 import { defineTool, ToolBox, type Tool } from "../tools/tool.js";
 import type { JsonValue } from "../types.js";
 import { END, graph, REDUCERS, START, type Graph, type NodeFn, type NodeKind, type ReducerName, type State } from "./graph.js";
@@ -79,6 +80,8 @@ const nodeSchema = z.discriminatedUnion("type", [
     .object({
       type: z.literal("agent"),
       goal: z.string().min(1),
+      /** "agent" (default), "planner-solver", "reflexion" or "supervisor" (patterns/by-name.ts). */
+      pattern: z.enum(RUN_PATTERNS).optional(),
       tools: z.array(z.string()).optional(),
       system: z.string().optional(),
       maxSteps: z.number().int().positive().optional(),
@@ -382,13 +385,13 @@ async function build(path: string, o: LoadGraphOptions, seen: string[], vars: Re
         break;
       case "agent": {
         const box = n.tools ? tools.pick(n.tools.map((t) => t)) : tools;
-        const agent = agentGraph({ tools: box, system: n.system, maxSteps: n.maxSteps, name: `${file.name}.${id}` });
+        const agent = patternGraph(n.pattern ?? "agent", { tools: box, system: n.system, maxSteps: n.maxSteps, name: `${file.name}.${id}` }, box);
         b.node(
           id,
           async (state, ctx) => {
             const goal = String(renderTemplate(n.goal, { state, vars: ctx.vars as Record<string, string> }));
-            const final = await ctx.runGraph(agent, { goal, messages: [{ role: "user", content: goal }], answer: null, toolMode: null });
-            return { [n.output]: final.answer };
+            const final = await ctx.runGraph(agent.graph, agent.input(goal));
+            return { [n.output]: agent.graph.output(final) };
           },
           opts,
         );

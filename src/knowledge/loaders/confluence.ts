@@ -32,7 +32,29 @@ interface PageNode {
   children: PageNode[];
 }
 
+/** Deeper element nesting than this is refused before parsing: real exports stay far below it. */
+const MAX_DEPTH = 500;
+
+/** The deepest element nesting of an XML text, by a linear scan of its tags (no parser, no recursion). */
+function nestingDepth(xml: string, stopAt: number): number {
+  let depth = 0;
+  let max = 0;
+  for (const m of xml.matchAll(/<(\/?)[A-Za-z][^<>]*?(\/?)>/g)) {
+    if (m[1]) depth = Math.max(0, depth - 1);
+    else if (!m[2]) {
+      depth++;
+      if (depth > max) max = depth;
+      if (max > stopAt) break;
+    }
+  }
+  return max;
+}
+
 export function loadConfluence(xml: string): ExtractedDocument {
+  // A page nested thousands deep (hostile or broken) would cost minutes and the stack in the DOM walk.
+  if (nestingDepth(xml, MAX_DEPTH) > MAX_DEPTH) {
+    throw new StrataError("PARSE_FAILED", `the XML nests elements more than ${MAX_DEPTH} deep`, "check the export; a Confluence page never nests that deep");
+  }
   let root: XmlElement | null;
   try {
     root = (new DOMParser().parseFromString(xml, "text/xml") as unknown as { documentElement: XmlElement | null }).documentElement;

@@ -17,7 +17,8 @@ export function documentTitle(doc: ExtractedDocument, source: string): string {
   const fromHeading = heading ? shorten(doc.text.slice(heading.start, heading.end)) : "";
   if (fromHeading) return fromHeading;
   if (!NO_FIRST_LINE.has(doc.mime)) {
-    const line = shorten(doc.text.split("\n").find((l) => l.trim() !== "") ?? "");
+    // Only the start is read: a title never needs the whole of a 50 MB text split into lines.
+    const line = shorten(doc.text.slice(0, 4 * MAX_DERIVED_TITLE + 1000).split("\n").find((l) => l.trim() !== "") ?? "");
     if (line) return line;
   }
   return basename(source);

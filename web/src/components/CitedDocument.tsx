@@ -93,7 +93,7 @@ export function CitedDocument({ kb, citation, onClose }: { kb: string; citation:
       ) : null}
       {doc ? (
         <>
-          <DocumentText text={doc.text} span={span} pages={doc.pages} label={`Text of ${doc.title || doc.source}`} />
+          <DocumentText text={doc.text} span={span} pages={doc.pages} inline={doc.mime === "text/markdown"} label={`Text of ${doc.title || doc.source}`} />
           <p className="pane-foot">
             <a href={href({ page: "doc", kb, docId: citation.docId, start: citation.start, end: citation.end, ...(page != null ? { pdfPage: page } : {}) })}>
               Open in the knowledge base

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, type ReactNode } from "react";
+import { renderInline } from "./InlineMarkdown.tsx";
 
 export interface Span {
   start: number;
@@ -39,7 +40,11 @@ export function pageAt(pages: PageSpan[] | undefined, offset: number): number | 
  * paged documents, a marker where each page starts (drawn by CSS, so the mark's text stays exactly
  * the quote). The text is rendered as text, never as HTML: a document cannot inject markup.
  */
-export function DocumentText({ text, span, label, id, pages }: { text: string; span: Span | undefined; label: string; id?: string; pages?: PageSpan[] }) {
+/**
+ * A document's text with the cited span marked. `inline`: Markdown sources get their inline markup
+ * rendered (code, strong, emphasis) piece by piece, so the mark still covers exactly the cited characters.
+ */
+export function DocumentText({ text, span, label, id, pages, inline }: { text: string; span: Span | undefined; label: string; id?: string; pages?: PageSpan[]; inline?: boolean }) {
   const markRef = useRef<HTMLElement>(null);
   const boxRef = useRef<HTMLDivElement>(null);
   useLayoutEffect(() => {
@@ -82,7 +87,10 @@ export function DocumentText({ text, span, label, id, pages }: { text: string; s
       if (span.end === span.start) closeMark();
     }
     const next = cuts[i + 1];
-    if (next !== undefined && next > at) (inMark ?? out).push(text.slice(at, next));
+    if (next !== undefined && next > at) {
+      const piece = text.slice(at, next);
+      (inMark ?? out).push(...(inline ? renderInline(piece, `s${key++}`) : [piece]));
+    }
   }
   closeMark();
   return (

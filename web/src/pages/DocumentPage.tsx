@@ -66,7 +66,7 @@ export function DocumentPage({ kb, docId, start, end, pdfPage }: { kb: string; d
               </>
             ) : null}
           </dl>
-          <DocumentText text={doc.text} span={span} pages={doc.pages} label={`Text of ${doc.title || doc.source}`} />
+          <DocumentText text={doc.text} span={span} pages={doc.pages} inline={doc.mime === "text/markdown"} label={`Text of ${doc.title || doc.source}`} />
           <DeleteDocument kb={kb} docId={docId} title={doc.title || doc.source} />
         </div>
       ) : null}

@@ -2,6 +2,8 @@
 // goes through the graph runtime, and everything opened is closed again.
 import type { State } from "../../../agents/graph/graph.js";
 import { resumeGraph, runGraph, type RunOptions } from "../../../agents/graph/runtime.js";
+import { connectMcp, type McpConnection, type McpTarget } from "../../../agents/mcp/client.js";
+import { externalTool } from "../../../agents/tools/external.js";
 import { buildRun, toolBoxFor, type BuiltRun, type RunSpec, type ToolFactories } from "../../../agents/run-spec.js";
 import type { AgentStore } from "../../../agents/store/agent-store.js";
 import { calculatorTool } from "../../../agents/tools/calculator.js";
@@ -34,9 +36,11 @@ export async function openResources(spec: RunSpec, opts: { needModel: boolean })
   const c = spec.toolConfig;
   let kb: KnowledgeBase | undefined;
   let model: LanguageModel | undefined;
+  const mcp: McpConnection[] = [];
   const close = async (): Promise<void> => {
     kb?.close();
     await model?.close();
+    await Promise.all(mcp.map((m) => m.close()));
   };
   const knowledge = (name: string) => (): Tool[] => {
     if (!c.kb) throw usageError(`${name} needs --kb <dir>`, "name the knowledge base the agent may search");
@@ -67,11 +71,25 @@ export async function openResources(spec: RunSpec, opts: { needModel: boolean })
   try {
     if (spec.model) model = await createLanguageModel(spec.model, providerOptions());
     else if (opts.needModel) throw usageError("an agent run needs a language model", "add --model <ref>, e.g. --model gguf:./models/qwen2.5-1.5b-instruct-q4_k_m.gguf or --model openai:http://127.0.0.1:11434/v1#llama3.1");
-    return { tools: toolBoxFor(spec, factories), model, close };
+    const tools = toolBoxFor(spec, factories);
+    // MCP servers' allow-listed tools: risk "external", so every call waits for approval and is audited.
+    for (const m of spec.mcp ?? []) {
+      const conn = await connectMcp(mcpTarget(m.target, spec.cwd), { allow: m.allow });
+      mcp.push(conn);
+      for (const t of conn.tools) if (!tools.has(t.name)) tools.add(externalTool(t));
+    }
+    return { tools, model, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** `--mcp` values: an http(s) URL, or a command line split on spaces (run without a shell). */
+function mcpTarget(target: string, cwd: string): McpTarget {
+  if (/^https?:\/\//i.test(target)) return { url: target };
+  const [command, ...args] = target.trim().split(/\s+/);
+  return { command: command!, args, cwd };
 }
 
 /** Imports a graph module; TypeScript modules load through tsx when it is installed (development checkouts). */

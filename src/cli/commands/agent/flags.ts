@@ -17,6 +17,9 @@ export interface ToolFlags {
 
 export interface RunFlags extends ToolFlags {
   goal?: string;
+  pattern?: "agent" | "planner-solver" | "reflexion" | "supervisor";
+  mcp?: string[];
+  mcpAllow?: string;
   model?: string;
   budget?: string;
   store?: string;

@@ -42,13 +42,14 @@ export function runJson(r: RunResult<State>): Record<string, unknown> {
   return {
     threadId: r.threadId,
     status: r.status,
-    state: describeStatus(r.status, r.pending.length),
     pending: r.pending.map((p) => ({ callId: p.callId, tool: p.tool, args: p.args, reason: p.reason })),
     result: r.result,
     usage: r.usage,
     ...(r.stop ? { stop: r.stop } : {}),
     ...(r.error ? { error: r.error } : {}),
     checkpointId: r.checkpointId,
+    // In words, after the documented fields: "waiting for approval" for an interrupted run with pending calls.
+    state: describeStatus(r.status, r.pending.length),
   };
 }
 

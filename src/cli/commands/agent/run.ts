@@ -2,7 +2,7 @@
 import { Option, type Command } from "commander";
 import { resolve } from "node:path";
 import { StrataError } from "../../../core/errors.js";
-import { BUILTIN_TOOLS, type RunSpec } from "../../../agents/run-spec.js";
+import { BUILTIN_TOOLS, RUN_PATTERNS, type RunPattern, type RunSpec } from "../../../agents/run-spec.js";
 import { usageError } from "../../errors.js";
 import { parseList, parsePositiveInt } from "../../options.js";
 import { type CommandContext, withCommand } from "../../run.js";
@@ -49,7 +49,8 @@ Tools (--tools a,b,…; default: calculator plus every tool whose settings you g
   http_get                   GET to --allow-hosts only (off by default)
   shell                      programs from --allow-commands only, no shell (off by default)
 Write and external tools wait for approval; so does any tool call after retrieved or
-tool-returned text that contains instructions.
+tool-returned text that contains instructions. --mcp <command or url> with --mcp-allow <names>
+mounts those tools of an MCP server as external tools: every call waits for approval and is audited.
 
 Graph files are JSON: nodes (function, tool, model, agent, graph, approval, set), edges, conditional
 branches, joins, loop limits; see docs/architecture.md ("Agents") and examples/uat-assistant/graph.json.
@@ -60,6 +61,7 @@ With STRATA_AUDIT_KEY set, the audit chain is keyed (HMAC); verify with the same
 
 Examples:
   strata agent run --goal "What is 17.5% of 2,340?" --model gguf:./models/qwen2.5-1.5b-instruct-q4_k_m.gguf
+  strata agent run --goal "Compare the refund rules for damaged and late items" --pattern planner-solver --kb ./kb --model <ref>
   strata agent run --goal "Which refund rules apply to damaged items?" --model openai:http://127.0.0.1:11434/v1#llama3.1 --kb ./kb --as alice --budget tokens=20000,calls=8 --json
   strata agent run examples/uat-assistant/graph.json --kb ./uat/kb --var export=./uat/export --var db=./uat/cases.db --store ./uat/agents`;
 
@@ -82,8 +84,11 @@ export function registerRun(agent: Command): void {
       .description("start an agent run (--goal) or a workflow graph (a JSON file)")
       .argument("[graph]", "workflow graph file (JSON)")
       .option("--goal <text>", "what the agent should do (instead of a graph file)")
+      .addOption(new Option("--pattern <name>", "with --goal: agent (default), planner-solver (plan, then an agent per step), reflexion (retry after self-critique), supervisor (routes tasks to one worker per tool)").choices(RUN_PATTERNS))
       .option("--model <ref>", "language model, e.g. gguf:./models/chat.gguf or openai:http://127.0.0.1:11434/v1#llama3.1"),
   )
+    .option("--mcp <command or url>", "an MCP server (a command line, run without a shell, or an http(s) URL) whose --mcp-allow tools the run may call, each after approval (repeatable)", collect)
+    .option("--mcp-allow <names>", "MCP tools to mount (comma-separated names or patterns like search*); nothing is mounted without it")
     .option("--budget <limits>", "stop cleanly at: tokens=N, cost=USD, calls=N (tool calls), seconds=N")
     .option("--max-steps <n>", "with --goal: most model calls (default 10)")
     .addOption(new Option("--tool-mode <mode>", "with --goal: native tool calls, schema-constrained JSON replies, JSON asked for in words (prompt), or auto (native, then json, then prompt as the provider refuses each)").choices(["auto", "native", "json", "prompt"]))
@@ -100,16 +105,24 @@ export function registerRun(agent: Command): void {
       if (graphFile && flags.goal) throw usageError("give a graph file or --goal, not both", "e.g. strata agent run --goal \"…\" --model <ref>");
       if (!graphFile && !flags.goal) throw usageError("nothing to run", "give a graph file (strata agent run graph.json) or --goal \"<text>\" --model <ref>");
       if (flags.input !== undefined && flags.goal) throw usageError("--input goes with a graph file", "put what the agent needs into --goal");
+      const pattern: RunPattern | undefined = flags.pattern;
+      if (pattern && !flags.goal) throw usageError("--pattern goes with --goal", 'e.g. strata agent run --goal "…" --pattern planner-solver --model <ref>; in a graph file use a node {"type": "pattern"}');
       if (flags.goal !== undefined && !flags.goal.trim()) throw usageError("--goal is empty", 'say what the agent should do, e.g. --goal "Summarise the open incidents"');
       const { tools, config } = toolSelection(flags);
+      const mcpFlags = flags;
+      const mcpAllow = parseList(mcpFlags.mcpAllow);
+      if (mcpFlags.mcp?.length && mcpAllow.length === 0) throw usageError("--mcp needs --mcp-allow <names>: an MCP server's tools are mounted only when allow-listed", "e.g. --mcp \"strata mcp serve --kb ./kb\" --mcp-allow search");
+      if (mcpAllow.length > 0 && !mcpFlags.mcp?.length) throw usageError("--mcp-allow goes with --mcp <command or url>", "name the MCP server too");
       for (const t of tools) if (flags.goal && !(BUILTIN_TOOLS as readonly string[]).includes(t)) throw new StrataError("TOOL_UNKNOWN", `no built-in tool named "${t}"`, `built-in tools: ${BUILTIN_TOOLS.join(", ")}`);
       const spec: RunSpec = {
         v: 1,
         kind: flags.goal ? "goal" : "graph",
         goal: flags.goal,
+        ...(pattern && pattern !== "agent" ? { pattern } : {}),
         graphFile: graphFile ? resolve(graphFile) : undefined,
         model: flags.model ?? null,
         tools,
+        ...(mcpFlags.mcp?.length ? { mcp: mcpFlags.mcp.map((target) => ({ target, allow: mcpAllow })) } : {}),
         toolConfig: config,
         budget: parseBudget(flags.budget),
         maxSteps: flags.maxSteps === undefined ? undefined : parsePositiveInt("--max-steps", flags.maxSteps, 10, 10_000),

@@ -1,10 +1,11 @@
 import type { ReactNode } from "react";
 import type { Answer } from "../../api.ts";
+import { renderInline } from "../InlineMarkdown.tsx";
 import { CitationChip, type OnCite } from "./CitationChip.tsx";
 
 const MARKERS = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
-/** The answer text with each [n] as a button that opens source n, and unsupported sentences marked. */
+/** The answer text with each [n] as a button that opens source n, inline Markdown rendered, and unsupported sentences marked. */
 export function AnswerText({ answer, opened, onCite }: { answer: Answer; opened: number | undefined; onCite: OnCite }) {
   const byN = new Map(answer.citations.map((c) => [c.n, c]));
   let key = 0;
@@ -12,14 +13,14 @@ export function AnswerText({ answer, opened, onCite }: { answer: Answer; opened:
     const out: ReactNode[] = [];
     let last = 0;
     for (const m of text.matchAll(MARKERS)) {
-      out.push(text.slice(last, m.index));
+      out.push(...renderInline(text.slice(last, m.index), `t${key++}`));
       last = m.index + m[0].length;
       for (const n of m[1]!.split(/[,;]/).map((x) => Number(x.trim()))) {
         const c = byN.get(n);
         out.push(c ? <CitationChip key={`c${key++}`} citation={c} pressed={opened === n} onCite={onCite} /> : <span key={`u${key++}`} className="chip-missing">[{n}]</span>);
       }
     }
-    out.push(text.slice(last));
+    out.push(...renderInline(text.slice(last), `t${key++}`));
     return out;
   };
   // Where the sentences the sources do not support are in the text (in order, as the server split them).

@@ -1,4 +1,5 @@
 import type { Answer } from "../../api.ts";
+import { renderInline } from "../InlineMarkdown.tsx";
 import { TraceView } from "../TraceView.tsx";
 import { AnswerText } from "./AnswerText.tsx";
 import type { OnCite } from "./CitationChip.tsx";
@@ -52,7 +53,7 @@ export function AnswerView({ answer, opened, onCite, fromHistory }: { answer: An
                   [{c.n}] {c.title || c.source}
                   {c.page != null ? ` · page ${c.page}` : ""}
                 </button>
-                <blockquote className="quote">{c.quote}</blockquote>
+                <blockquote className="quote">{renderInline(c.quote, `q${c.n}`)}</blockquote>
               </li>
             ))}
           </ol>
