@@ -112,6 +112,8 @@ const coverageOf = (present: ReadonlySet<string>, q: QuestionAnalysis): number =
 
 // Evidence saturates at this many unseen-term idfs: one rare term gives about 0.5, two about 0.75.
 const EVIDENCE_SATURATION = 1.5;
+/** The evidence of a sentence that defines the whole subject of a "What is X?" question (see candidates()). */
+const DEFINITION_EVIDENCE = 0.8;
 
 /** Share of the question's consecutive term pairs that also follow each other in the sentence. */
 function bigramsOf(terms: string[], q: QuestionAnalysis): number {
@@ -199,21 +201,26 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
       const present = matchable(terms);
       const context = matchable([...terms, ...(termsOf[i - 1] ?? []), ...(termsOf[i + 1] ?? []), ...headingTerms]);
       const novel = new Set(terms.filter((t) => !hasTerm(question.matchable, t))).size;
+      const typeMatch = holdsAnswerType(question.type, text, question.words);
+      const coverage = coverageOf(present, question);
+      const evidence = 1 - Math.exp(-coveredWeight(context, question) / (EVIDENCE_SATURATION * question.idfCeiling));
       out.push({
         hit,
         start,
         end,
         text,
         features: {
-          coverage: coverageOf(present, question),
+          coverage,
           localCoverage: 0,
           contextCoverage: coverageOf(context, question),
           chunkCoverage,
-          evidence: 1 - Math.exp(-coveredWeight(context, question) / (EVIDENCE_SATURATION * question.idfCeiling)),
+          // "What is X?" asks about one short subject, so its idf alone is little evidence even when the
+          // sentence says "X is …": a sentence that defines the whole subject counts as strong evidence.
+          evidence: question.type === "definition" && typeMatch && coverage === 1 ? Math.max(evidence, DEFINITION_EVIDENCE) : evidence,
           rareCoverage: rare.length === 0 ? 0 : rare.filter((t) => hasTerm(context, t)).length / rare.length,
           proximity: proximityOf(terms, question),
           bigrams: bigramsOf(terms, question),
-          typeMatch: holdsAnswerType(question.type, text, question.words) ? 1 : 0,
+          typeMatch: typeMatch ? 1 : 0,
           novelty: 1 - Math.exp(-novel / NOVELTY_SATURATION),
           retrieval: Math.max(0, hit.score / topScore),
           reciprocalRank: 1 / Math.max(1, hit.rank),
