@@ -25,3 +25,4 @@ export { LLAMA_GGUF_QUANTS, exportLlamaGguf, llamaGgufModelMetadata, llamaGgufTe
 export { SUPPORTED_ARCHITECTURES, type SupportedArchitecture, ggufArchitecture, halvesToPairs, importFromReader, importLlamaGguf, llamaConfigFromGguf, tokenizerFromGguf, type ImportLlamaGgufOptions, type LlamaGgufImport } from "./llama-import.js";
 export { vocabSpecFromGguf, vocabTokenizerFromGguf } from "./vocab-import.js";
 export { inspectGguf, type GgufInspection, type Verdict } from "./inspect.js";
+export { canScanFinite, firstNonFiniteStored } from "./finite-scan.js";

@@ -17,17 +17,24 @@ const TRIALS = 20;
 const CHILD = fileURLToPath(new URL(`./crash-child${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
 const WORDS = "river bank loan water fish money stream credit bridge current account flow deposit boat".split(" ");
 
-/** Runs the child until "ready", then SIGKILLs it after `delayMs` (unless it finished first). */
-function runAndKill(args: string[], delayMs: number): Promise<"killed" | "finished"> {
+/**
+ * Runs the child until "ready", then SIGKILLs it after `delayMs` (unless it finished first); `ms` is
+ * the time from "ready" to its exit, which tells the caller how long an unkilled run takes here.
+ */
+function runAndKill(args: string[], delayMs: number): Promise<{ outcome: "killed" | "finished"; ms: number }> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, args, { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     let finished = false;
+    let readyAt = performance.now();
     child.on("message", (m) => {
-      if (m === "ready") setTimeout(() => child.kill("SIGKILL"), delayMs).unref();
+      if (m === "ready") {
+        readyAt = performance.now();
+        setTimeout(() => child.kill("SIGKILL"), delayMs).unref();
+      }
       if (m === "done") finished = true;
     });
     child.on("error", reject);
-    child.on("exit", () => resolve(finished ? "finished" : "killed"));
+    child.on("exit", () => resolve({ outcome: finished ? "finished" : "killed", ms: performance.now() - readyAt }));
   });
 }
 
@@ -69,9 +76,14 @@ test(`SIGKILL during ingest, ${TRIALS} trials: the store opens, the index equals
   const folder = join(root, "docs");
   const rand = uniformSource(11);
   let killed = 0;
+  // Kill delays are drawn below `window`, which shrinks to the length of the runs that finished first,
+  // so the kills land inside the ingest on a fast machine as on a slow one.
+  let window = 400;
   for (let t = 0; t < TRIALS; t++) {
     writeFolder(folder, rand, t);
-    if ((await runAndKill(["ingest", kbDir, folder], Math.floor(rand() * 400))) === "killed") killed++;
+    const run = await runAndKill(["ingest", kbDir, folder], Math.floor(rand() * window));
+    if (run.outcome === "killed") killed++;
+    else window = Math.max(5, Math.min(window, run.ms) * 0.7);
     const kb = KnowledgeBase.open(kbDir);
     assertConsistent(kb.store, `ingest trial ${t}`);
     kb.close();
@@ -101,7 +113,7 @@ test(`SIGKILL during a segment merge, ${TRIALS} trials: the store opens with the
     }
     const before = kb.store.index.listSegments().length;
     kb.close();
-    if ((await runAndKill(["merge", kbDir, ""], Math.floor(rand() * 60))) === "killed") killed++;
+    if ((await runAndKill(["merge", kbDir, ""], Math.floor(rand() * 60))).outcome === "killed") killed++;
     const after = KnowledgeBase.open(kbDir);
     const segments = after.store.index.listSegments().length;
     assert.ok(segments <= before, `trial ${t}: ${segments} segments after, ${before} before`);
@@ -128,7 +140,7 @@ test("a reader in another process keeps answering while an ingest writes segment
   let running = true;
   const child = runAndKill(["ingest", kbDir, folder], 600_000).then((r) => {
     running = false;
-    return r;
+    return r.outcome;
   });
   while (running) {
     const hits = await reader.search("river bank loan", { k: 10, access: OWNER });

@@ -201,3 +201,26 @@ test("schemas are normalized to what llama.cpp enforces: anyOf as oneOf, annotat
   assert.equal(r.finishReason, "stop");
   assert.ok(typeof r.json === "boolean" || r.json === "a" || r.json === "b", JSON.stringify(r.json));
 });
+
+test("NaN or infinity in the weights (a float tensor or a quantized block's scale): refused naming the tensor", async () => {
+  const { openGguf } = await import("../../../src/formats/gguf/index.js");
+  const { openSync, writeSync, closeSync } = await import("node:fs");
+  const poison = async (weightType: "F32" | "Q8_0", bytes: Buffer): Promise<string> => {
+    const path = join(dir, `nan-${weightType}.gguf`);
+    await writeTinyLlamaGguf(path, { context: 256, weightType });
+    const reader = await openGguf(path);
+    const t = reader.tensors.find((x) => x.name === "blk.1.ffn_down.weight")!;
+    await reader.close();
+    assert.equal(t.type.name, weightType);
+    const fd = openSync(path, "r+");
+    writeSync(fd, bytes, 0, bytes.length, t.fileOffset + (weightType === "F32" ? 4 * 37 : 34 * 3)); // element 37, or block 3's scale
+    closeSync(fd);
+    return path;
+  };
+  const nan32 = Buffer.alloc(4);
+  nan32.writeUInt32LE(0x7fc00000);
+  const inf16 = Buffer.alloc(2);
+  inf16.writeUInt16LE(0x7c00);
+  await assert.rejects(create(`gguf:${await poison("F32", nan32)}`), isError("GGUF_INVALID", /weight tensor blk\.1\.ffn_down\.weight of model file .* holds NaN or infinity \(at element 37 /));
+  await assert.rejects(create(`gguf:${await poison("Q8_0", inf16)}`), isError("GGUF_INVALID", /weight tensor blk\.1\.ffn_down\.weight .* holds NaN or infinity \(at element 96 /));
+});

@@ -3,7 +3,7 @@
 // whole process on an assertion — so everything that can be checked from the header is checked here,
 // and the error names exactly what is wrong.
 import { StrataError } from "../../../core/errors.js";
-import { metaNumber, metaString, metaStringArray, openGguf, type GgufHeader, type GgufMetadata } from "../../../formats/gguf/index.js";
+import { canScanFinite, firstNonFiniteStored, metaNumber, metaString, metaStringArray, openGguf, type GgufHeader, type GgufMetadata } from "../../../formats/gguf/index.js";
 import { nodeLlamaCpp } from "./runtime.js";
 
 export interface ModelFacts {
@@ -41,6 +41,7 @@ export async function checkModelFile(path: string): Promise<ModelFacts> {
   const tokens = metaStringArray(meta, "tokenizer.ggml.tokens", path);
   checkTokenizer(path, meta, tokens);
   if (arch === "llama") checkLlamaShapes(path, header, layers, tokens?.length);
+  await checkFiniteWeights(path, "model file");
   return {
     architecture: arch,
     name: metaString(meta, "general.name", path),
@@ -75,6 +76,7 @@ export async function checkLoraFile(path: string, base: ModelFacts): Promise<voi
     pairs.set(m[1]!, entry);
   }
   if (pairs.size === 0) throw invalid(path, "holds no .lora_a/.lora_b tensors");
+  await checkFiniteWeights(path, "LoRA adapter");
   for (const [name, { a, b }] of pairs) {
     const w = baseTensors.get(name);
     if (!w) throw new StrataError("USAGE", `${path} adapts tensor "${name}", which the base model does not have`, "use an adapter trained for this base model");
@@ -83,6 +85,28 @@ export async function checkLoraFile(path: string, base: ModelFacts): Promise<voi
     if (a[0] !== w.dims[0] || b[1] !== w.dims[1] || a[1] !== b[0]) {
       throw new StrataError("USAGE", `${path}: ${name}.lora_a [${a.join(", ")}] and .lora_b [${b.join(", ")}] do not fit the base weight [${w.dims.join(", ")}]`, "use an adapter trained for this base model");
     }
+  }
+}
+
+/**
+ * llama.cpp computes with NaN or infinite weights and prints garbage: such a file is refused, naming
+ * the tensor. Read from the stored bytes (float values, or the scales of quantized blocks).
+ */
+async function checkFiniteWeights(path: string, what: string): Promise<void> {
+  const reader = await openGguf(path);
+  try {
+    for (const t of reader.tensors) {
+      if (!canScanFinite(t.type.name)) continue;
+      const at = firstNonFiniteStored(t, await reader.readTensorBytes(t));
+      if (at < 0) continue;
+      throw new StrataError(
+        "GGUF_INVALID",
+        `weight tensor ${t.name} of ${what} ${path} holds NaN or infinity (at element ${at} of ${t.elementCount})`,
+        "the weights are corrupt or training diverged: re-export or re-download the file, or export an earlier checkpoint",
+      );
+    }
+  } finally {
+    await reader.close();
   }
 }
 
