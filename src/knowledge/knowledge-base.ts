@@ -246,7 +246,7 @@ export class KnowledgeBase {
       text: doc.text,
       acl: o.acl ?? { users: [], groups: [] },
       tags: o.tags ?? [],
-      chunks: chunkDocument(doc, o.chunking),
+      chunks: doc.chunks ?? chunkDocument(doc, o.chunking),
     };
   }
 

@@ -21,6 +21,8 @@ export interface ExtractedDocument {
   mime: string;
   /** Blocks in reading order, non-overlapping; every offset within text. */
   blocks: TextBlock[];
+  /** Chunks already made where the document was parsed (a parse-pool worker), so the thread that stores it does not chunk. */
+  chunks?: ChunkDraft[];
 }
 
 /** A chunk as the chunker makes it: a span of the document's text plus where it sits in the outline. */

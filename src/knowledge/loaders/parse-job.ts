@@ -1,4 +1,4 @@
-// One parse job — bytes and a name in, a checked ExtractedDocument out — done the same way on the
+// One parse job — bytes and a name in, a checked and chunked ExtractedDocument out — done the same way on the
 // calling thread (small plain files) and in a pool worker (everything else).
 import { chunkDocument, type ChunkingOptions } from "../chunker.js";
 import type { ExtractedDocument } from "../types.js";
@@ -22,10 +22,9 @@ export interface ParseJob {
 export async function parseInline(job: ParseJob, signal?: AbortSignal): Promise<ExtractedDocument> {
   const limits = resolveParseLimits(job.limits);
   const document = await loadBytes(job.bytes, job.name, { maxBytes: job.maxBytes, limits, signal });
-  // Every chunk holds at least one character, so only a text longer than the limit can pass it.
-  if (document.text.length > limits.maxChunks) {
-    const chunks = chunkDocument(document, job.chunking).length;
-    if (chunks > limits.maxChunks) throw overLimit("maxChunks", chunks, limits.maxChunks);
-  }
-  return document;
+  // Chunked here too, so a worker does it off the calling thread and the chunk limit is checked
+  // before anything is stored.
+  const chunks = chunkDocument(document, job.chunking);
+  if (chunks.length > limits.maxChunks) throw overLimit("maxChunks", chunks.length, limits.maxChunks);
+  return { ...document, chunks };
 }
