@@ -21,8 +21,8 @@ export interface HtmlPage {
   script?: string;
 }
 
-/** The shell every Strata report shares (eval reports, the training loss chart): a standalone HTML5 page. */
-export function htmlPage(p: HtmlPage): string {
+/** A report page up to </head>: doctype, meta tags, title and its inlined stylesheet. */
+export function htmlHead(title: string, css: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,9 +30,14 @@ export function htmlPage(p: HtmlPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="Strata">
-<title>${escapeHtml(p.title)}</title>
-<style>${p.css}</style>
-</head>
+<title>${escapeHtml(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
+/** The shell every Strata report shares (eval reports, the training loss chart): a standalone HTML5 page. */
+export function htmlPage(p: HtmlPage): string {
+  return `${htmlHead(p.title, p.css)}
 <body>
 <header>
 <p class="eyebrow">${escapeHtml(p.eyebrow)}</p>

@@ -6,7 +6,8 @@
 
 import { escapeHtml as esc } from "../core/html.js";
 import type { RunComparison } from "./compare.js";
-import { binChart, htmlHead, SORT_SCRIPT, type Bin } from "./report-html.js";
+import { htmlHead } from "../core/html.js";
+import { binChart, CSS, SORT_SCRIPT, type Bin } from "./report-html.js";
 import type { StoredItem } from "./run-store.js";
 
 export interface QaReportMeta {
@@ -32,7 +33,7 @@ blockquote{margin:.2rem 0;padding:.2rem .6rem;border-left:3px solid var(--border
 .ci{font-variant-numeric:tabular-nums}`;
 
 function page(title: string, eyebrow: string, meta: string, body: string): string {
-  return `${htmlHead(title, EXTRA_CSS)}
+  return `${htmlHead(title, CSS + EXTRA_CSS)}
 <body>
 <header>
 <p class="eyebrow">Strata · ${esc(eyebrow)}</p>

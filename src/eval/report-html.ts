@@ -339,20 +339,6 @@ ${body}
 </div>`;
 }
 
-/** The start of every report page up to </head>: doctype, meta tags, title and the shared CSS (plus page-specific rules). */
-export function htmlHead(title: string, extraCss = ""): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="Strata">
-<title>${esc(title)}</title>
-<style>${CSS}${extraCss}</style>
-</head>`;
-}
-
 /** Renders a retrieval evaluation as one self-contained HTML page (inline CSS, inline SVG, no external assets). */
 export function renderRetrievalReport(result: RetrievalEvalResult, meta: RetrievalReportMeta = {}): string {
   const rows = result.perQuery;
