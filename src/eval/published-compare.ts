@@ -18,6 +18,7 @@ export interface PublishedComparison {
 function perItem(r: PublishedReport): { metric: string; values: Map<string, number> } | null {
   if (r.kind === "retrieval") return { metric: "ndcg_at_10", values: new Map(r.perQuery.map((q) => [q.id, q.ndcg_at_10])) };
   if (r.kind === "qa") return { metric: "f1", values: new Map(r.perItem.map((q) => [q.id, q.f1])) };
+  if (r.kind === "tools" || r.kind === "agents") return { metric: "correct", values: new Map(r.perItem.map((q) => [q.id, q.correct ? 1 : 0])) };
   return null;
 }
 

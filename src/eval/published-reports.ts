@@ -40,11 +40,17 @@ const retrievalSchema = z.object({ ...common, kind: z.literal("retrieval"), perQ
 const lmSchema = z.object({ ...common, kind: z.literal("lm"), windows: z.array(z.object({ index: z.number().int(), tokens: z.number().int(), loss: z.number() }).strict()) }).strict();
 const qaSchema = z.object({ ...common, kind: z.literal("qa"), perItem: z.array(z.object({ id: z.string(), f1: z.number(), abstained: z.boolean() }).strict()) }).strict();
 const deltaSchema = z.object({ metric: z.string(), meanA: z.number(), meanB: z.number(), delta: z.number(), low: z.number(), high: z.number(), n: z.number().int() }).strict();
+// Function calling (BFCL) and agent tasks: right or wrong per item, grouped by category.
+const taskItems = z.array(z.object({ id: z.string(), correct: z.boolean(), category: z.string().max(200) }).strict());
+const toolsSchema = z.object({ ...common, kind: z.literal("tools"), perItem: taskItems }).strict();
+const agentsSchema = z.object({ ...common, kind: z.literal("agents"), perItem: taskItems }).strict();
 const compareSchema = z.object({ ...common, kind: z.literal("compare"), runs: z.object({ a: z.string(), b: z.string() }).strict(), deltas: z.array(deltaSchema) }).strict();
-export const publishedReportSchema = z.discriminatedUnion("kind", [retrievalSchema, lmSchema, qaSchema, compareSchema]);
+export const publishedReportSchema = z.discriminatedUnion("kind", [retrievalSchema, lmSchema, qaSchema, toolsSchema, agentsSchema, compareSchema]);
 
 export type PublishedReport = z.infer<typeof publishedReportSchema>;
 export type ReportKind = PublishedReport["kind"];
+/** Every kind of published report, for the schemas that describe them elsewhere (the server's API). */
+export const REPORT_KINDS = ["retrieval", "lm", "qa", "tools", "agents", "compare"] as const satisfies readonly ReportKind[];
 type Stamped = "format" | "formatVersion" | "id" | "createdAt" | "strataVersion" | "hasHtml";
 /** What a command hands to publishReport: the report less what the writer stamps on it. */
 export type ReportInput = { [K in ReportKind]: Omit<Extract<PublishedReport, { kind: K }>, Stamped> }[ReportKind];
@@ -270,4 +276,27 @@ export function compareReportInput(
   const metrics: Record<string, number> = { common_items: c.common };
   for (const d of deltas) metrics[`delta_${d.metric}`] = d.delta;
   return { kind: "compare", title: meta.title ?? `Compare ${c.a.id} → ${c.b.id}`, dataset: c.a.dataset, split: null, command: meta.command ?? null, metrics, runs: { a: c.a.id, b: c.b.id }, deltas };
+}
+
+/**
+ * The report of a function-calling or agent-task run: headline figures (nulls left out) and
+ * whether each item was right, with its category (BFCL's file category, or the task's world).
+ */
+export function taskReportInput(
+  kind: "tools" | "agents",
+  run: { id: string; dataset: string; items: ReadonlyArray<{ id: string; metrics: Record<string, number | null>; detail: Record<string, unknown> }>; summary: Record<string, number | null> },
+  meta: { title?: string; command?: string } = {},
+): ReportInput {
+  const metrics: Record<string, number> = {};
+  for (const [k, v] of Object.entries(run.summary)) if (typeof v === "number" && Number.isFinite(v)) metrics[k] = v;
+  const right = kind === "tools" ? "correct" : "success";
+  return {
+    kind,
+    title: meta.title ?? `${kind === "tools" ? "Function calling" : "Agent tasks"}: ${run.dataset} (run ${run.id})`,
+    dataset: run.dataset,
+    split: null,
+    command: meta.command ?? null,
+    metrics,
+    perItem: run.items.map((i) => ({ id: i.id, correct: i.metrics[right] === 1, category: String(i.detail.category ?? "scripted worlds").slice(0, 200) })),
+  };
 }

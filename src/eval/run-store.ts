@@ -1,4 +1,4 @@
-// Stored evaluation runs: every run of `strata eval qa|rag|tools` keeps what it measured, so it can
+// Stored evaluation runs: every run of `strata eval qa|rag|tools|agents|retrieval|lm` keeps what it measured, so it can
 // be compared later and resumed after an interruption.
 //
 //   <runs>/<id>/run.json     {format, formatVersion, id, kind, status, createdAt, updatedAt, config,
@@ -24,7 +24,7 @@ const runSchema = z.object({
   format: z.literal(RUN_FORMAT),
   formatVersion: z.literal(RUN_FORMAT_VERSION),
   id: z.string().regex(REPORT_ID_PATTERN),
-  kind: z.enum(["qa", "rag", "tools", "agents"]),
+  kind: z.enum(["qa", "rag", "tools", "agents", "retrieval", "lm"]),
   status: z.enum(["running", "complete"]),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -139,6 +139,18 @@ export function appendItem(run: StoredRun, item: StoredItem): void {
     closeSync(fd);
   }
   run.items.push(item);
+}
+
+/**
+ * Stores a run that was scored in one piece (retrieval, language modelling: nothing to resume):
+ * its items written at once, then run.json marked complete. Returns the run's id.
+ */
+export function storeFinishedRun(runsDir: string, init: Pick<RunRecord, "kind" | "config" | "dataset" | "codeVersion" | "modelRef">, items: StoredItem[], summary: Record<string, number | null>): string {
+  const run = createRun(runsDir, init);
+  writeAtomically(join(run.dir, "items.jsonl"), items.map((i) => JSON.stringify(i) + "\n").join(""));
+  run.items = items;
+  completeRun(run, summary);
+  return run.run.id;
 }
 
 /** Marks the run complete with its summary. */

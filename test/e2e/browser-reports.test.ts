@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { lmReportInput, publishReport, retrievalReportInput } from "../../src/eval/published-reports.js";
+import { lmReportInput, publishReport, retrievalReportInput, taskReportInput } from "../../src/eval/published-reports.js";
 import { renderRetrievalReport } from "../../src/eval/report-html.js";
 import type { RetrievalEvalResult } from "../../src/eval/retrieval.js";
 import { ApiClient, artifactsDir, assertWebBuilt, browserSkipReason, DESKTOP, launchBrowser, newContext, PHONE, shot, signIn, startServer, type Server } from "../helpers/browser.js";
@@ -133,6 +133,29 @@ describe("Eval reports page in Chromium", { skip: skip ?? false }, () => {
       await shot(phone.page, shots, "04-retrieval-390-dark");
     } finally {
       await phone.context.close();
+    }
+  });
+
+  test("a function-calling run: its headline accuracy in the list, the share right per category as bars", async () => {
+    const verdicts: [string, string, boolean][] = [["simple_0", "simple", true], ["simple_1", "simple", false], ["parallel_0", "parallel", true], ["parallel_1", "parallel", true]];
+    const items = verdicts.map(([id, category, ok]) => ({ id, metrics: { correct: ok ? 1 : 0 }, detail: { category } }));
+    publishReport(server.data, taskReportInput("tools", { id: "run-t", dataset: "bfcl", items, summary: { questions: 4, accuracy: 0.75 } }), { now: new Date("2026-03-04T09:00:00Z") });
+    const { context, page } = await newContext(browser, DESKTOP);
+    try {
+      await signIn(page, server.url, reader.key, "rita");
+      await page.goto(`${server.url}/#/reports`);
+      const button = page.getByRole("list", { name: "Published reports" }).getByRole("button", { name: /Function calling: bfcl/ });
+      await button.waitFor();
+      assert.match((await button.textContent()) ?? "", /function calling/);
+      await button.click();
+      const chart = page.locator('[data-testid=report-chart][data-kind="tools"]');
+      await chart.waitFor();
+      const bars = await chart.locator("rect.report-bar").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-value"))));
+      assert.deepEqual(bars, [0.5, 1], "simple 1 of 2, parallel 2 of 2");
+      assert.equal(await page.locator(".report-data table tbody tr").count(), verdicts.length, "every item in the table");
+      await shot(page, shots, "05-tools-1280");
+    } finally {
+      await context.close();
     }
   });
 });

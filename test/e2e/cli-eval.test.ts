@@ -13,9 +13,12 @@ interface EvalJson { dataset: string; split: string; queries: number; ndcg_at_10
 test("eval retrieval on a tiny BEIR folder: perfect ranking, JSON contract, HTML report, progress lines", () => {
   const dir = tinyBeir("tiny");
   const report = join(tempDir(), "report.html");
-  const r = strata(["eval", "retrieval", "--beir", dir, "--report", report, "--json"]);
+  const runs = tempDir();
+  const r = strata(["eval", "retrieval", "--beir", dir, "--report", report, "--runs", runs, "--json"]);
   assert.equal(r.code, 0, r.stderr);
-  const j = jsonOf<EvalJson>(r);
+  const j = jsonOf<EvalJson & { run: string }>(r);
+  const stored = readFileSync(join(runs, j.run, "items.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; metrics: { ndcg_at_10: number } });
+  assert.deepEqual(stored.map((i) => i.metrics.ndcg_at_10), [1, 1, 1], "every query is stored with its figures");
   assert.deepEqual([j.dataset, j.split, j.queries], ["tiny", "test", 3]);
   assert.equal(j.ndcg_at_10, 1);
   assert.equal(j.mrr_at_10, 1);
@@ -27,6 +30,19 @@ test("eval retrieval on a tiny BEIR folder: perfect ranking, JSON contract, HTML
   assert.match(html, /sourdough starter flour/);
   // not a terminal: plain progress lines on stderr, stdout stays one JSON document
   assert.match(r.stderr, /eval: 3\/3 \(100%\)/);
+});
+
+test("eval retrieval stores its run: two settings compared per query with intervals", () => {
+  const dir = tinyBeir("tiny");
+  const runs = tempDir();
+  const a = jsonOf<{ run: string }>(strata(["eval", "retrieval", "--beir", dir, "--runs", runs, "--json"]));
+  // b = 1 with a tiny k1 changes nothing on this set; what matters is that both runs pair up.
+  const b = jsonOf<{ run: string }>(strata(["eval", "retrieval", "--beir", dir, "--runs", runs, "--k1", "0.1", "--b", "1", "--json"]));
+  const c = strata(["eval", "compare", a.run, b.run, "--runs", runs, "--json"]);
+  assert.equal(c.code, 0, c.stderr);
+  const cmp = jsonOf<{ common: number; metrics: { metric: string; n: number }[] }>(c);
+  assert.equal(cmp.common, 3);
+  assert.ok(cmp.metrics.some((m) => m.metric === "ndcg_at_10" && m.n === 3), JSON.stringify(cmp.metrics));
 });
 
 test("eval retrieval: a missing split and a missing folder are clear errors", () => {

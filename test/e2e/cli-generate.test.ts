@@ -3,7 +3,7 @@
 // same greedy text from the run (Strata's engine) and from the GGUF (llama.cpp); `strata eval lm`
 // gives the same loss from both; and bad input fails with a message and a hint.
 import assert from "node:assert/strict";
-import { statSync, truncateSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { ggufValue, writeGguf } from "../../src/formats/gguf/index.js";
@@ -84,9 +84,13 @@ describe("strata export gguf / generate / eval lm", () => {
     assert.ok(Math.abs(a.loss - b.loss) < 1e-4, `${a.loss} vs ${b.loss}`);
     assert.ok(Math.abs(a.perplexity - Math.exp(a.loss)) < 1e-9);
     assert.ok(a.loss < 4, `the model was trained on this text: loss ${a.loss}`);
-    const plain = strata(["eval", "lm", "--model", `builtin:${run}`, "--data", data, "--max-tokens", "50"], { env });
+    const runs = join(root, "eval-runs");
+    const plain = strata(["eval", "lm", "--model", `builtin:${run}`, "--data", data, "--max-tokens", "50", "--runs", runs], { env });
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /^49 tokens {2}loss \d\.\d{4} nats\/token {2}perplexity /);
+    const id = /stored as run (\S+)/.exec(plain.stdout)?.[1] ?? "";
+    const stored = JSON.parse(readFileSync(join(runs, id, "run.json"), "utf8")) as { kind: string; status: string; modelRef: string; summary: { tokens: number } };
+    assert.deepEqual([stored.kind, stored.status, stored.modelRef, stored.summary.tokens], ["lm", "complete", `builtin:${run}`, 49]);
   });
 
   test("F16, Q8_0 and Q4_0 exports load in llama.cpp; Q4_0 scores close to F32", () => {

@@ -5,12 +5,14 @@
 // Strata's engine; gguf: reads llama.cpp's logits for every position. The same model in both forms
 // gives the same figures.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Token } from "node-llama-cpp";
 import { StrataError, throwIfAborted } from "../../core/errors.js";
 import type { ProgressListener } from "../../core/events.js";
+import { sha256 } from "../../core/hash.js";
 import { lmReportInput, publishReport } from "../../eval/published-reports.js";
+import { storeFinishedRun } from "../../eval/run-store.js";
 import { parseModelRef } from "../../model/ref.js";
 import { createLanguageModel } from "../../model/registry.js";
 import { type DeviceName, parseDevice } from "../../tensor/device.js";
@@ -19,6 +21,7 @@ import { providerOptions } from "../model-options.js";
 import { parsePositiveInt } from "../options.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { codeVersion } from "./eval-qa.js";
 
 interface EvalLmFlags {
   model?: string;
@@ -26,6 +29,7 @@ interface EvalLmFlags {
   window?: string;
   maxTokens?: string;
   publish?: string;
+  runs: string;
   device?: string;
   json?: boolean;
 }
@@ -84,6 +88,7 @@ export function registerEvalLm(evalCmd: Command): void {
     .option("--window <n>", `positions per window (default: the model's context, at most ${DEFAULT_WINDOW})`)
     .option("--max-tokens <n>", "score only the first n tokens of the text")
     .option("--publish <data-dir>", "also publish the result into a server's data folder (strata serve --data <dir>)")
+    .option("--runs <dir>", "where the run is stored, for `strata eval compare`", "eval-runs")
     .option("--device <name>", "where builtin: models run: cpu (default) or gpu (WebGPU; see docs/gpu.md)", "cpu")
     .option("--json", "print one JSON document: {model, data, tokens, loss, perplexity, window, seconds}")
     .addHelpText("after", HELP)
@@ -105,14 +110,22 @@ export function registerEvalLm(evalCmd: Command): void {
       if (totals.tokens === 0) throw new StrataError("EMPTY_FILE", `data file ${flags.data} makes fewer than two tokens`, "use a longer text");
       const loss = totals.nll / totals.tokens;
       const result = { model: flags.model, data: resolve(flags.data), tokens: totals.tokens, loss, perplexity: Math.exp(loss), window: used, seconds: Math.round(performance.now() - started) / 1000 };
+      // Windows as items when the backend gives them (llama.cpp), else the text as one item.
+      const items = (windows ?? [{ index: 0, tokens: totals.tokens, loss }]).map((w) => ({ id: `window-${w.index}`, metrics: { loss: w.loss, tokens: w.tokens }, detail: {} }));
+      const runId = storeFinishedRun(
+        flags.runs,
+        { kind: "lm", config: { window: used, maxTokens: maxTokens ?? null, device }, dataset: { name: basename(flags.data), path: resolve(flags.data), hash: sha256(text), items: items.length }, codeVersion: codeVersion(), modelRef: flags.model },
+        items,
+        { tokens: result.tokens, loss: Number(loss.toFixed(6)), perplexity: Number(result.perplexity.toFixed(4)), seconds: result.seconds },
+      );
       let publishedReport: string | undefined;
       if (flags.publish) {
         const command = `strata ${process.argv.slice(2).join(" ")}`;
         publishedReport = publishReport(flags.publish, lmReportInput(result, { command, ...(windows ? { windows } : {}) })).id;
         process.stderr.write(`published: report ${publishedReport} in ${flags.publish} (Eval reports in the web UI of \`strata serve --data ${flags.publish}\`)\n`);
       }
-      if (flags.json) ctx.printJson({ ...result, ...(publishedReport ? { publishedReport } : {}) });
-      else process.stdout.write(`${result.tokens} tokens  loss ${loss.toFixed(4)} nats/token  perplexity ${result.perplexity.toFixed(3)}  (window ${used}, ${result.seconds} s)\n`);
+      if (flags.json) ctx.printJson({ run: runId, ...result, ...(publishedReport ? { publishedReport } : {}) });
+      else process.stdout.write(`${result.tokens} tokens  loss ${loss.toFixed(4)} nats/token  perplexity ${result.perplexity.toFixed(3)}  (window ${used}, ${result.seconds} s)\nstored as run ${runId}\n`);
       return 0;
     }));
 }

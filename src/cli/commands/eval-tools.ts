@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { readBfcl } from "../../eval/bfcl.js";
 import { junitXml } from "../../eval/junit.js";
+import { publishReport, taskReportInput } from "../../eval/published-reports.js";
 import { appendItem, completeRun, createRun, openRun } from "../../eval/run-store.js";
 import { runToolsEval, summarizeTools } from "../../eval/tools-eval.js";
 import { sha256 } from "../../core/hash.js";
@@ -22,6 +23,7 @@ interface ToolsFlags {
   runs: string;
   resume?: string;
   junit?: string;
+  publish?: string;
   json?: boolean;
 }
 
@@ -35,6 +37,7 @@ export function registerEvalTools(evalCmd: Command): void {
     .option("--runs <dir>", "where runs are stored", "eval-runs")
     .option("--resume <run-id>", "continue an interrupted run")
     .option("--junit <file.xml>", "write JUnit XML (one case per question)")
+    .option("--publish <data-dir>", "publish the result into a server's data folder (Eval reports page)")
     .option("--json", "print one JSON document")
     .addHelpText("after", "\nExamples:\n  strata eval tools --data ../shared/data/bfcl/BFCL_v4_simple_python.json ../shared/data/bfcl/BFCL_v4_multiple.json --model openai:http://127.0.0.1:11434/v1#qwen2.5:7b\n  strata eval tools --data BFCL_v4_parallel.json --model gguf:./model.gguf --limit 50 --json")
     .action(
@@ -60,9 +63,18 @@ export function registerEvalTools(evalCmd: Command): void {
         const summary = summarizeTools(run.items);
         completeRun(run, summary);
         if (flags.junit) writeFileSync(flags.junit, junitXml("strata eval tools", run.items.map((i) => ({ name: i.id, classname: String(i.detail.category), time: (i.metrics.ms ?? 0) / 1000, ...(i.metrics.correct === 1 ? {} : { failure: { message: `${String(i.detail.verdict)}: ${String(i.detail.reason)}` } }) })), { accuracy: summary.accuracy ?? 0 }));
-        if (flags.json) ctx.printJson({ run: run.run.id, summary });
+        const published = flags.publish ? publishTaskRun(flags.publish, "tools", run.run.id, "bfcl", run.items, summary) : undefined;
+        if (flags.json) ctx.printJson({ run: run.run.id, summary, ...(published ? { publishedReport: published } : {}) });
         else process.stdout.write(`run ${run.run.id}\n${Object.entries(summary).map(([k, v]) => `  ${k.padEnd(28)} ${v}`).join("\n")}\n`);
         return 0;
       }),
     );
+}
+
+/** Publishes a tools or agents run for the server's Eval reports page; returns the report id. */
+export function publishTaskRun(dataDir: string, kind: "tools" | "agents", id: string, dataset: string, items: Parameters<typeof taskReportInput>[1]["items"], summary: Record<string, number | null>): string {
+  const command = `strata ${process.argv.slice(2).join(" ")}`;
+  const published = publishReport(dataDir, taskReportInput(kind, { id, dataset, items, summary }, { command })).id;
+  process.stderr.write(`published: report ${published} in ${dataDir}\n`);
+  return published;
 }

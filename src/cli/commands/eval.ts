@@ -5,6 +5,9 @@ import { readBeir } from "../../eval/beir.js";
 import { evaluateKnowledgeRetrieval } from "../../eval/knowledge-retrieval.js";
 import { publishReport, retrievalReportInput } from "../../eval/published-reports.js";
 import { renderRetrievalReport } from "../../eval/report-html.js";
+import { storeFinishedRun } from "../../eval/run-store.js";
+import { sha256 } from "../../core/hash.js";
+import { codeVersion } from "./eval-qa.js";
 import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
@@ -20,6 +23,7 @@ interface EvalRetrievalFlags {
   split?: string;
   report?: string;
   publish?: string;
+  runs: string;
   k1?: string;
   b?: string;
   titleWeight?: string;
@@ -45,6 +49,7 @@ export function registerEval(program: Command): void {
     .option("--split <name>", "qrels split to score (default test)", "test")
     .option("--report <file.html>", "also write an HTML report with a per-query chart")
     .option("--publish <data-dir>", "also publish the report into a server's data folder (strata serve --data <dir>), for the web UI's Eval reports page")
+    .option("--runs <dir>", "where the run is stored, for `strata eval compare`", "eval-runs")
     .option("--k1 <n>", "BM25 term-frequency saturation (default 0.9)")
     .option("--b <n>", "BM25 length normalisation (default 0.4)")
     .option("--title-weight <n>", "weight of title/heading matches against body matches (default 1)")
@@ -61,6 +66,18 @@ export function registerEval(program: Command): void {
       const result = await evaluateKnowledgeRetrieval(dataset, { bm25, signal: ctx.signal, onProgress: progress.listener });
       progress.stop();
       const { perQuery, ...summary } = result;
+      const runId = storeFinishedRun(
+        flags.runs,
+        {
+          kind: "retrieval",
+          config: { split: result.split, bm25: Object.keys(bm25).length > 0 ? bm25 : "default" },
+          dataset: { name: dataset.name, path: flags.beir, hash: sha256(JSON.stringify([...dataset.qrels].map(([q, r]) => [q, dataset.queries.get(q), [...r]]))), items: perQuery.length },
+          codeVersion: codeVersion(),
+          modelRef: null,
+        },
+        perQuery.map((q) => ({ id: q.id, metrics: { ndcg_at_10: q.ndcg_at_10, recall_at_100: q.recall_at_100, mrr_at_10: q.mrr_at_10 }, detail: { top: q.top } })),
+        { queries: result.queries, ndcg_at_10: result.ndcg_at_10, recall_at_100: result.recall_at_100, mrr_at_10: result.mrr_at_10, ms_per_query: result.ms_per_query },
+      );
       const command = `strata ${process.argv.slice(2).join(" ")}`;
       const html = flags.report || flags.publish ? renderRetrievalReport(result, { command, machine: `${cpus().length}-core ${process.arch}, Node ${process.versions.node}`, generatedAt: new Date().toISOString() }) : undefined;
       if (flags.report && html !== undefined) {
@@ -73,10 +90,10 @@ export function registerEval(program: Command): void {
         publishedId = published.id;
         process.stderr.write(`published: report ${published.id} in ${flags.publish} (Eval reports in the web UI of \`strata serve --data ${flags.publish}\`)\n`);
       }
-      if (flags.json) ctx.printJson({ ...summary, bm25: Object.keys(bm25).length > 0 ? bm25 : "default", perQuery: perQuery.map((q) => ({ id: q.id, ndcg_at_10: q.ndcg_at_10, firstRelevantRank: q.firstRelevantRank })), ...(publishedId ? { publishedReport: publishedId } : {}) });
+      if (flags.json) ctx.printJson({ run: runId, ...summary, bm25: Object.keys(bm25).length > 0 ? bm25 : "default", perQuery: perQuery.map((q) => ({ id: q.id, ndcg_at_10: q.ndcg_at_10, firstRelevantRank: q.firstRelevantRank })), ...(publishedId ? { publishedReport: publishedId } : {}) });
       else {
         process.stdout.write(
-          `${summary.dataset} (${summary.split}, ${summary.queries} queries)\n  nDCG@10    ${summary.ndcg_at_10.toFixed(4)}\n  Recall@100 ${summary.recall_at_100.toFixed(4)}\n  MRR@10     ${summary.mrr_at_10.toFixed(4)}\n  ms/query   ${summary.ms_per_query} (p50 ${summary.p50_ms}, p95 ${summary.p95_ms})\n`,
+          `${summary.dataset} (${summary.split}, ${summary.queries} queries)\n  nDCG@10    ${summary.ndcg_at_10.toFixed(4)}\n  Recall@100 ${summary.recall_at_100.toFixed(4)}\n  MRR@10     ${summary.mrr_at_10.toFixed(4)}\n  ms/query   ${summary.ms_per_query} (p50 ${summary.p50_ms}, p95 ${summary.p95_ms})\nstored as run ${runId}\n`,
         );
       }
       return 0;

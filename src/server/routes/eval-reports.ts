@@ -4,7 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { comparePublished } from "../../eval/published-compare.js";
-import { deleteReport, listReports, readReport, readReportHtml, REPORT_ID_PATTERN } from "../../eval/published-reports.js";
+import { deleteReport, listReports, readReport, readReportHtml, REPORT_ID_PATTERN, REPORT_KINDS } from "../../eval/published-reports.js";
 import type { ServerContext } from "../context.js";
 import { reportCsp } from "../reports-csp.js";
 import type { RouteTable } from "../route.js";
@@ -12,12 +12,12 @@ import type { RouteTable } from "../route.js";
 const idParams = z.object({ id: z.string().regex(REPORT_ID_PATTERN, "a report id such as 20260131-142501-1a2b3c4d") }).strict();
 const metrics = z.record(z.string(), z.number());
 const summary = z.union([
-  z.object({ id: z.string(), damaged: z.literal(false), kind: z.enum(["retrieval", "lm", "qa", "compare"]), title: z.string(), dataset: z.string(), split: z.string().nullable(), createdAt: z.string(), metrics, hasHtml: z.boolean() }),
+  z.object({ id: z.string(), damaged: z.literal(false), kind: z.enum(REPORT_KINDS), title: z.string(), dataset: z.string(), split: z.string().nullable(), createdAt: z.string(), metrics, hasHtml: z.boolean() }),
   z.object({ id: z.string(), damaged: z.literal(true), error: z.string() }),
 ]);
 const report = z.object({
   id: z.string(),
-  kind: z.enum(["retrieval", "lm", "qa", "compare"]),
+  kind: z.enum(REPORT_KINDS),
   title: z.string(),
   dataset: z.string(),
   split: z.string().nullable(),
@@ -28,7 +28,10 @@ const report = z.object({
   hasHtml: z.boolean(),
   perQuery: z.array(z.object({ id: z.string(), ndcg_at_10: z.number() })).optional().describe("retrieval: nDCG@10 of every judged query"),
   windows: z.array(z.object({ index: z.number(), tokens: z.number(), loss: z.number() })).optional().describe("lm: mean loss of every window (gguf: models)"),
-  perItem: z.array(z.object({ id: z.string(), f1: z.number(), abstained: z.boolean() })).optional().describe("qa: F1 of every question and whether the system declined it"),
+  perItem: z
+    .array(z.object({ id: z.string(), f1: z.number().optional(), abstained: z.boolean().optional(), correct: z.boolean().optional(), category: z.string().optional() }))
+    .optional()
+    .describe("qa: F1 of every question and whether the system declined it; tools and agents: whether each item was right, and its category"),
   runs: z.object({ a: z.string(), b: z.string() }).optional().describe("compare: the two stored runs compared"),
   deltas: z.array(z.object({ metric: z.string(), meanA: z.number(), meanB: z.number(), delta: z.number(), low: z.number(), high: z.number(), n: z.number() })).optional().describe("compare: per-metric delta B − A with its paired bootstrap 95% interval"),
 });

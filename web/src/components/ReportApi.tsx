@@ -2,9 +2,9 @@
 // the one request the JSON client cannot make: the report's HTML page, fetched with the key.
 import { ApiError, type Client, enc } from "../api.ts";
 
-export type ReportKind = "retrieval" | "lm" | "qa" | "compare";
+export type ReportKind = "retrieval" | "lm" | "qa" | "tools" | "agents" | "compare";
 
-export const KIND_LABEL: Record<ReportKind, string> = { retrieval: "retrieval", lm: "language model", qa: "question answering", compare: "run comparison" };
+export const KIND_LABEL: Record<ReportKind, string> = { retrieval: "retrieval", lm: "language model", qa: "question answering", tools: "function calling", agents: "agent tasks", compare: "run comparison" };
 
 export type ReportSummary =
   | { id: string; damaged: false; kind: ReportKind; title: string; dataset: string; split: string | null; createdAt: string; metrics: Record<string, number>; hasHtml: boolean }
@@ -23,7 +23,7 @@ export interface PublishedReport {
   hasHtml: boolean;
   perQuery?: { id: string; ndcg_at_10: number }[];
   windows?: { index: number; tokens: number; loss: number }[];
-  perItem?: { id: string; f1: number; abstained: boolean }[];
+  perItem?: { id: string; f1?: number; abstained?: boolean; correct?: boolean; category?: string }[];
   runs?: { a: string; b: string };
   deltas?: { metric: string; meanA: number; meanB: number; delta: number; low: number; high: number; n: number }[];
 }
@@ -94,9 +94,9 @@ export function metricRows(metrics: Record<string, number>): { key: string; labe
   });
 }
 
-const HEADLINE: Record<ReportKind, string> = { retrieval: "ndcg_at_10", lm: "perplexity", qa: "f1", compare: "delta_f1" };
+const HEADLINE: Record<ReportKind, string> = { retrieval: "ndcg_at_10", lm: "perplexity", qa: "f1", tools: "accuracy", agents: "success_rate", compare: "delta_f1" };
 
-/** The one figure a list row shows: nDCG@10 for retrieval, perplexity for a language model, F1 for QA, the F1 delta for a comparison. */
+/** The one figure a list row shows: nDCG@10 for retrieval, perplexity for a language model, F1 for QA, accuracy or success rate for tools and agents, the F1 delta for a comparison. */
 export function headline(r: Extract<ReportSummary, { damaged: false }>): string {
   const key = HEADLINE[r.kind] ?? "";
   const row = metricRows(r.metrics).find((m) => m.key === key);

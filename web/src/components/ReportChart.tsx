@@ -106,6 +106,38 @@ function RetrievalChart({ report }: { report: PublishedReport }) {
   );
 }
 
+/** Function calling and agent tasks: the share answered right in each category, and every item below. */
+function CategoryChart({ report }: { report: PublishedReport }) {
+  const id = useId();
+  const items = report.perItem ?? [];
+  if (items.length === 0) return <p className="muted">This report has no per-item results to chart.</p>;
+  const groups = new Map<string, { right: number; n: number }>();
+  for (const i of items) {
+    const g = groups.get(i.category ?? "all") ?? { right: 0, n: 0 };
+    g.n++;
+    if (i.correct) g.right++;
+    groups.set(i.category ?? "all", g);
+  }
+  const bars = [...groups].map(([label, g]) => ({ label: `${label} (${g.right}/${g.n})`, value: g.right / g.n }));
+  const right = items.filter((i) => i.correct).length;
+  const title = `Share right in each of ${bars.length} ${bars.length === 1 ? "category" : "categories"}`;
+  const desc = `${right} of ${items.length} ${report.kind === "tools" ? "questions called the right functions" : "tasks ended as their goal wanted"}; ${bars.map((b) => `${b.label}: ${fmt(b.value, 2)}`).join("; ")}.`;
+  return (
+    <figure className="report-figure">
+      <svg className="report-chart" data-testid="report-chart" data-kind={report.kind} viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`} preserveAspectRatio="xMidYMid meet">
+        <title id={`${id}-t`}>{title}</title>
+        <desc id={`${id}-d`}>{desc}</desc>
+        <YAxis hi={1} ticks={[0, 0.25, 0.5, 0.75, 1]} digits={2} />
+        <Bars bars={bars} max={1} xLabel="categories" />
+      </svg>
+      <figcaption>
+        {title}. {desc}
+      </figcaption>
+      <FiguresTable head={["Item", "Category", "Right"]} rows={items.map((i) => [i.id, i.category ?? "", i.correct ? "yes" : "no"])} />
+    </figure>
+  );
+}
+
 function WindowLossChart({ report }: { report: PublishedReport }) {
   const id = useId();
   const windows = report.windows ?? [];
@@ -179,5 +211,6 @@ function FiguresTable({ head, rows }: { head: string[]; rows: string[][] }) {
 export function ReportChart({ report }: { report: PublishedReport }) {
   // QA runs and comparisons draw their charts in their HTML page (shown below the figures).
   if (report.kind === "qa" || report.kind === "compare") return null;
+  if (report.kind === "tools" || report.kind === "agents") return <CategoryChart report={report} />;
   return report.kind === "retrieval" ? <RetrievalChart report={report} /> : <WindowLossChart report={report} />;
 }
