@@ -101,8 +101,10 @@ function writeOne(h: WriterHost, analyzer: ChunkAnalyzer, input: DocumentInput, 
     );
     insertChunks(h, analyzer, rowid, input.docId, version, input.title, input.chunks, p);
   }
-  h.stmt("DELETE FROM doc_acl WHERE doc_rowid = ?").run(rowid);
-  h.stmt("DELETE FROM doc_tags WHERE doc_rowid = ?").run(rowid);
+  if (existing) {
+    h.stmt("DELETE FROM doc_acl WHERE doc_rowid = ?").run(rowid);
+    h.stmt("DELETE FROM doc_tags WHERE doc_rowid = ?").run(rowid);
+  }
   const putAcl = h.stmt("INSERT OR IGNORE INTO doc_acl (doc_rowid, kind, principal) VALUES (?, ?, ?)");
   for (const u of input.acl.users) putAcl.run(rowid, "user", u);
   for (const g of input.acl.groups) putAcl.run(rowid, "group", g);
