@@ -37,19 +37,46 @@ function stemWord(w: string): string {
   return /^[a-z]+$/.test(w) ? stemmer(w) : w;
 }
 
-// Word → term ("" = dropped), memoised: folding and stemming are most of the analyzer's time and
-// text repeats its words (Zipf). Bounded; cleared when full.
-const TERM_CACHE = new Map<string, string>();
-const TERM_CACHE_SIZE = 200_000;
-
 function termOf(raw: string): string {
-  let term = TERM_CACHE.get(raw);
-  if (term === undefined) {
-    const w = normalizeWord(raw);
-    term = w.length === 0 || w.length > MAX_TOKEN_LENGTH || STOP_WORDS.has(w) ? "" : stemWord(w);
-    if (TERM_CACHE.size >= TERM_CACHE_SIZE) TERM_CACHE.clear();
-    TERM_CACHE.set(raw, term);
+  const w = normalizeWord(raw);
+  return w.length === 0 || w.length > MAX_TOKEN_LENGTH || STOP_WORDS.has(w) ? "" : stemWord(w);
+}
+
+// Word → term ("" = dropped), memoised: folding and stemming are most of the analyzer's time and
+// text repeats its words (Zipf). The table is keyed by the word's characters where they stand in
+// the text (hashed while probing), so a repeated word costs no string allocation and no string
+// hashing. Open addressing; bounded, cleared when full.
+const TABLE_BITS = 19;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
+const TABLE_MAX = 200_000;
+const slots = new Int32Array(1 << TABLE_BITS);
+const hashes = new Int32Array(TABLE_MAX);
+const words: string[] = [];
+const terms: string[] = [];
+
+function termAt(text: string, start: number, end: number): string {
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  let s = h & TABLE_MASK;
+  for (let e = slots[s]!; e !== 0; s = (s + 1) & TABLE_MASK, e = slots[s]!) {
+    if (hashes[e - 1] !== h) continue;
+    const w = words[e - 1]!;
+    if (w.length !== end - start) continue;
+    let i = 0;
+    while (i < w.length && w.charCodeAt(i) === text.charCodeAt(start + i)) i++;
+    if (i === w.length) return terms[e - 1]!;
   }
+  const raw = text.slice(start, end);
+  const term = termOf(raw);
+  if (words.length >= TABLE_MAX) {
+    slots.fill(0);
+    words.length = terms.length = 0;
+    s = h & TABLE_MASK;
+  }
+  words.push(raw);
+  terms.push(term);
+  hashes[words.length - 1] = h;
+  slots[s] = words.length;
   return term;
 }
 
@@ -60,17 +87,17 @@ for (let c = 65; c <= 90; c++) ASCII[c] = ASCII[c + 32] = 1;
 const TOKEN_FROM = new RegExp(TOKEN.source, "gu");
 
 /** TOKEN's matches from `from` on. */
-function regexTokens(text: string, from: number, emit: (raw: string, start: number) => void): void {
+function regexTokens(text: string, from: number, emit: (start: number, end: number) => void): void {
   TOKEN_FROM.lastIndex = from;
-  for (let m = TOKEN_FROM.exec(text); m !== null; m = TOKEN_FROM.exec(text)) emit(m[0], m.index);
+  for (let m = TOKEN_FROM.exec(text); m !== null; m = TOKEN_FROM.exec(text)) emit(m.index, m.index + m[0].length);
 }
 
 /**
- * Calls `emit` with exactly TOKEN's matches, in order. ASCII text is scanned by hand (three times
+ * Calls `emit` with the spans of exactly TOKEN's matches, in order. ASCII text is scanned by hand (three times
  * faster than the regex's match objects); from the first non-ASCII character next to or between
  * tokens, TOKEN takes over where the last token ended, which is where its own scan would resume.
  */
-export function scanTokens(text: string, emit: (raw: string, start: number) => void): void {
+export function scanTokens(text: string, emit: (start: number, end: number) => void): void {
   const n = text.length;
   let i = 0;
   let resume = 0;
@@ -98,7 +125,7 @@ export function scanTokens(text: string, emit: (raw: string, start: number) => v
       }
       break;
     }
-    emit(text.slice(start, i), start);
+    emit(start, i);
     resume = i;
   }
 }
@@ -106,9 +133,9 @@ export function scanTokens(text: string, emit: (raw: string, start: number) => v
 /** Analysed tokens with their spans; stop words and over-long tokens are dropped. */
 export function analyzeWithSpans(text: string): Token[] {
   const out: Token[] = [];
-  scanTokens(text, (raw, start) => {
-    const term = termOf(raw);
-    if (term !== "") out.push({ term, start, end: start + raw.length });
+  scanTokens(text, (start, end) => {
+    const term = termAt(text, start, end);
+    if (term !== "") out.push({ term, start, end });
   });
   return out;
 }
@@ -116,8 +143,8 @@ export function analyzeWithSpans(text: string): Token[] {
 /** Analysed terms of a text, in order, with repeats. */
 export function analyze(text: string): string[] {
   const out: string[] = [];
-  scanTokens(text, (raw) => {
-    const term = termOf(raw);
+  scanTokens(text, (start, end) => {
+    const term = termAt(text, start, end);
     if (term !== "") out.push(term);
   });
   return out;
@@ -126,8 +153,8 @@ export function analyze(text: string): string[] {
 /** Term frequencies of a text. */
 export function termFrequencies(text: string): Map<string, number> {
   const tf = new Map<string, number>();
-  scanTokens(text, (raw) => {
-    const term = termOf(raw);
+  scanTokens(text, (start, end) => {
+    const term = termAt(text, start, end);
     if (term !== "") tf.set(term, (tf.get(term) ?? 0) + 1);
   });
   return tf;
