@@ -38,7 +38,7 @@ test("the hand scanner finds exactly the tokenizer regex's matches, ASCII or not
     const ascii = rand() < 0.6;
     for (let i = 0; i < len; i++) {
       const p = pieces[Math.floor(rand() * pieces.length)]!;
-      text += ascii && /[^\x00-\x7f]/.test(p) ? "b" : p;
+      text += ascii && [...p].some((ch) => ch.charCodeAt(0) > 127) ? "b" : p;
     }
     const want = [...text.matchAll(new RegExp(TOKEN.source, "gu"))].map((m) => [m[0], m.index]);
     const got: [string, number][] = [];
