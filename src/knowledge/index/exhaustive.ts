@@ -29,14 +29,14 @@ export class ScoreScratch {
   /** Starts a query over rowids below `rowidLimit` with at most `postings` candidates. */
   begin(rowidLimit: number, postings: number, slots: number): number {
     if (this.stamp.length < rowidLimit) {
-      this.stamp = new Int32Array(rowidLimit * 2);
-      this.cand = new Int32Array(rowidLimit * 2);
+      this.stamp = new Int32Array(rowidLimit);
+      this.cand = new Int32Array(rowidLimit);
       this.query = 0;
     }
     if (this.candRowid.length < postings) this.candRowid = new Float64Array(postings * 2);
     if (this.parts.length < postings * slots) {
-      this.parts = new Float64Array(postings * slots * 2);
-      this.present = new Uint8Array(postings * slots * 2);
+      this.parts = new Float64Array(postings * slots);
+      this.present = new Uint8Array(postings * slots);
     }
     if (this.query >= 0x7ffffffe) {
       this.stamp.fill(0);
