@@ -119,9 +119,13 @@ export interface DocumentSource {
   size?: number;
 }
 
-/** Documents per write transaction (and index segment) during ingest, and the longest a batch waits. */
+/**
+ * Documents per write transaction (and index segment) during ingest, and the longest a batch waits.
+ * Each batch writes one blob per distinct term: under load, 1 s batches of a few hundred small
+ * files spent a quarter of the write time on blobs; 3 s keeps a killed run's loss small.
+ */
 const INGEST_BATCH = 1000;
-const INGEST_BATCH_MS = 1000;
+const INGEST_BATCH_MS = 3000;
 /** Files read and parsed ahead of the writer. */
 const INGEST_READ_AHEAD = 16;
 

@@ -29,11 +29,11 @@ export interface TopKInput {
 /** Room for rounding between a bound and a score computed in another order. */
 const slack = (x: number): number => x + 1e-9 * (1 + Math.abs(x));
 
-/** Neumaier's compensated sum of the slots, in order. */
-function compensatedSum(parts: Float64Array, present: Uint8Array): number {
+/** Neumaier's compensated sum of slots [from, from + n), in order (every strategy sums this way). */
+export function compensatedSum(parts: Float64Array, present: Uint8Array, from = 0, n = parts.length): number {
   let sum = 0;
   let c = 0;
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = from; i < from + n; i++) {
     if (!present[i]) continue;
     const x = parts[i]!;
     const t = sum + x;
@@ -44,7 +44,7 @@ function compensatedSum(parts: Float64Array, present: Uint8Array): number {
 }
 
 /** A bounded min-heap of the best k, worst at the root. */
-class TopHeap {
+export class TopHeap {
   readonly items: Scored[] = [];
   constructor(
     private readonly k: number,

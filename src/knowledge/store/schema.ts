@@ -219,7 +219,16 @@ export interface OpenOptions {
 }
 
 /** Opens (or creates) the SQLite database of a knowledge-base folder, checking it is ours and readable. */
+/** Page cache per open store (SQLite's default is 2 MiB): hits read chunk and document rows at random. */
+const CACHE_KIB = 32 * 1024;
+
 export function openDatabase(location: string, opts: OpenOptions = {}): Database.Database {
+  const db = openStoreFile(location, opts);
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  return db;
+}
+
+function openStoreFile(location: string, opts: OpenOptions): Database.Database {
   const dir = resolve(location);
   const file = join(dir, STORE_FILE);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw notAStore(location, "it is a file, not a folder");

