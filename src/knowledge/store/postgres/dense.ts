@@ -32,7 +32,7 @@ export async function enablePgvector(db: SqlClient): Promise<boolean> {
   try {
     await db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('strata-pgvector:' || current_schema()))");
-      await tx.query("CREATE EXTENSION IF NOT EXISTS vector");
+      await tx.query("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public");
       await tx.query("ALTER TABLE chunk_vectors ADD COLUMN IF NOT EXISTS embedding vector");
     });
     return true;

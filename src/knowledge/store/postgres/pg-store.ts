@@ -87,7 +87,7 @@ export class PgKnowledgeStore implements KnowledgeStoreBackend {
   static async openOn(db: SqlClient, schema: string, where: string, opts: PgOpenOptions = {}): Promise<PgKnowledgeStore> {
     try {
       // PGlite is one connection: its search path is set once (a pool sets it per connection).
-      if (db.kind === "pglite") await db.query(`SET search_path TO "${schema}"`);
+      if (db.kind === "pglite") await db.query(`SET search_path TO "${schema}", public`);
       await migrate(db, schema, { create: opts.create ?? false, where });
       const pgvector = await enablePgvector(db);
       const notice = opts.onNotice ?? ((m: string) => process.emitWarning(m, { code: "STRATA_NO_PGVECTOR" }));

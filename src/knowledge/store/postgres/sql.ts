@@ -76,7 +76,7 @@ export class PgPoolClient implements SqlClient {
     opts: { max?: number; schema?: string } = {},
   ) {
     // Every connection starts in the knowledge base's schema (a server-side setting, so no query is spent on it).
-    const options = opts.schema ? `-c search_path=${opts.schema}` : undefined;
+    const options = opts.schema ? `-c search_path=${opts.schema},public` : undefined;
     this.pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, ...(options ? { options } : {}) });
     // An idle connection dropped by a server restart is an event, not a crash of the process.
     this.pool.on("error", () => {});
