@@ -328,6 +328,32 @@ export class KnowledgeBase {
     return report;
   }
 
+  /** writeMany through the backend interface, so it also loads a PostgreSQL knowledge base. */
+  async writeManyAsync(
+    sources: Iterable<DocumentSource>,
+    o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions>; batch?: number; total?: number } & LongOperationOptions = {},
+  ): Promise<IngestReport> {
+    const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
+    let batch: DocumentSource[] = [];
+    let done = 0;
+    const drain = async (): Promise<void> => {
+      throwIfAborted(o.signal);
+      for (const r of await this.backend.writeDocuments(batch.map((d) => this.documentInput(d, o)))) {
+        if ("error" in r) throw r.error;
+        report[r.status]++;
+      }
+      done += batch.length;
+      batch = [];
+      o.onProgress?.({ phase: "index", done, ...(o.total !== undefined ? { total: o.total } : {}) });
+    };
+    for (const src of sources) {
+      batch.push(src);
+      if (batch.length >= (o.batch ?? 2000)) await drain();
+    }
+    if (batch.length > 0) await drain();
+    return report;
+  }
+
   /** Removes documents whose source file is gone (either backend); returns how many. */
   private async pruneGone(): Promise<number> {
     let removed = 0;
