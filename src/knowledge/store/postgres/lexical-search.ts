@@ -143,14 +143,18 @@ export class PgLexicalSearch {
 
   /** The best k chunks by BM25F, read inside the caller's snapshot transaction. */
   async search(q: SqlRunner, queryTerms: string[], args: SearchArgs): Promise<Scored[]> {
-    const state = (await q.query<{ generation: number; chunks: number; sum_len_body: number; sum_len_title: number }>(
-      "SELECT l.generation, s.chunks, s.sum_len_body, s.sum_len_title FROM lex_state l, stats s WHERE l.id = 1 AND s.id = 1",
+    const qtf = new Map<string, number>();
+    for (const t of queryTerms) qtf.set(t, (qtf.get(t) ?? 0) + 1);
+    // Statistics and the query's dictionary entries in one round trip.
+    const state = (await q.query<{ generation: number; chunks: number; sum_len_body: number; sum_len_title: number; dict: { term: string; term_id: number; df: number }[] | string | null }>(
+      `SELECT l.generation, s.chunks, s.sum_len_body, s.sum_len_title,
+              (SELECT json_agg(json_build_object('term', t.term, 'term_id', t.term_id, 'df', t.df)) FROM terms t WHERE t.term = ANY($1::text[]) AND t.df > 0) AS dict
+         FROM lex_state l, stats s WHERE l.id = 1 AND s.id = 1`,
+      [[...qtf.keys()]],
     ))[0]!;
     const generation = Number(state.generation);
     const chunks = Number(state.chunks);
-    const qtf = new Map<string, number>();
-    for (const t of queryTerms) qtf.set(t, (qtf.get(t) ?? 0) + 1);
-    const dict = await q.query<{ term: string; term_id: number; df: number }>("SELECT term, term_id, df FROM terms WHERE term = ANY($1::text[]) AND df > 0", [[...qtf.keys()]]);
+    const dict = (typeof state.dict === "string" ? (JSON.parse(state.dict) as { term: string; term_id: number; df: number }[]) : state.dict) ?? [];
     const byTerm = new Map(dict.map((r) => [r.term, r]));
     // Query order, as the embedded index iterates its terms (scores are summed in this order).
     const found = [...qtf].filter(([t]) => byTerm.has(t)).map(([t, n]) => ({ termId: byTerm.get(t)!.term_id, df: byTerm.get(t)!.df, qtf: n }));

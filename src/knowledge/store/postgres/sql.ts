@@ -92,6 +92,12 @@ export class PgPoolClient implements SqlClient {
     try {
       await c.query(opts.snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
       const r = await fn({ query: async <R = Row>(sql: string, params: unknown[] = []) => (await c.query(sql, params)).rows as R[] });
+      if (opts.snapshot) {
+        // A read-only snapshot has nothing to make durable: the caller need not wait for COMMIT's
+        // reply. The connection's queue keeps the next borrower's statements behind it.
+        c.query("COMMIT").catch(() => undefined);
+        return r;
+      }
       await c.query("COMMIT");
       return r;
     } catch (e) {
