@@ -89,6 +89,10 @@ export class PgPoolClient implements SqlClient {
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     const c = await this.pool.connect();
     let broken = false;
+    // A checked-out client reports a dropped connection as an 'error' event as well as through the
+    // pending query; without a listener that event would end the process.
+    const onError = (): void => void (broken = true);
+    c.on("error", onError);
     try {
       await c.query(opts.snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
       const r = await fn({ query: async <R = Row>(sql: string, params: unknown[] = []) => (await c.query(sql, params)).rows as R[] });
@@ -105,6 +109,7 @@ export class PgPoolClient implements SqlClient {
       if (!broken) await c.query("ROLLBACK").catch(() => (broken = true));
       throw e;
     } finally {
+      c.off("error", onError);
       c.release(broken);
     }
   }
