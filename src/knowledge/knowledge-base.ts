@@ -148,11 +148,6 @@ function failure(source: string, e: unknown): IngestFailure {
   return { source, code: err.code, message: err.message, hint: err.hint };
 }
 
-/** Settings read once when a PostgreSQL knowledge base is opened (its store answers asynchronously). */
-interface RemoteSettings {
-  guardrails?: string;
-}
-
 export class KnowledgeBase {
   private readonly extraRetrievers: Retriever[] = [];
 
@@ -161,7 +156,8 @@ export class KnowledgeBase {
     /** The store behind the async paths (ingest, search, answer): SQLite or PostgreSQL. */
     readonly backend: KnowledgeStoreBackend,
     private readonly embedded: KnowledgeStore | undefined,
-    private readonly remote: RemoteSettings = {},
+    /** Settings read once when a PostgreSQL knowledge base is opened (its store answers asynchronously). */
+    private readonly remote: { guardrails?: string } = {},
   ) {}
 
   /**
@@ -204,7 +200,6 @@ export class KnowledgeBase {
     void this.backend.close();
   }
 
-  /** Closes and waits for the store's connections to end (PostgreSQL). */
   async closeAsync(): Promise<void> {
     await this.backend.close();
   }
@@ -346,10 +341,7 @@ export class KnowledgeBase {
       batch = [];
       o.onProgress?.({ phase: "index", done, ...(o.total !== undefined ? { total: o.total } : {}) });
     };
-    for (const src of sources) {
-      batch.push(src);
-      if (batch.length >= (o.batch ?? 2000)) await drain();
-    }
+    for (const src of sources) if (batch.push(src) >= (o.batch ?? 2000)) await drain();
     if (batch.length > 0) await drain();
     return report;
   }

@@ -75,7 +75,7 @@ async function writeOne(tx: SqlRunner, analyzer: ChunkAnalyzer, s: LexWriteState
     ]);
     await insertChunks(tx, analyzer, s, rowid, input, version, added);
   } else {
-    version = 1;
+    version = input.version ?? 1;
     const r = await tx.query<{ rowid: number }>(
       "INSERT INTO documents (doc_id, source, title, mime, hash, version, ingested_at, size, is_public, text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING rowid",
       [input.docId, input.source, input.title, input.mime, input.hash, version, now, input.size, isPublic, input.text],
