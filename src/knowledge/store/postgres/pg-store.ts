@@ -16,6 +16,7 @@ import { PgConversations, PgTraces } from "./conversations.js";
 import { PgDense, enablePgvector } from "./dense.js";
 import { aclOf, findBySource, isUnchanged, removeDocumentIn, tagsOf, writeDocumentsIn } from "./document-writer.js";
 import { PgLexicalSearch } from "./lexical-search.js";
+import { mergeOnceIn } from "./merge.js";
 import { parsePgLocation } from "./location.js";
 import { PgReadableDocuments } from "./readable-documents.js";
 import { pgReadableClause } from "./readable.js";
@@ -144,8 +145,27 @@ export class PgKnowledgeStore implements KnowledgeStoreBackend {
   }
 
   /** A batch in one transaction and one index segment; retried whole after a lost connection. */
-  writeDocuments = (inputs: DocumentInput[]): Promise<WriteResult[]> => this.write((tx) => writeDocumentsIn(tx, inputs));
-  removeDocument = (docId: string): Promise<boolean> => this.write((tx) => removeDocumentIn(tx, docId));
+  async writeDocuments(inputs: DocumentInput[]): Promise<WriteResult[]> {
+    const results = await this.write((tx) => writeDocumentsIn(tx, inputs));
+    await this.mergeDue();
+    return results;
+  }
+
+  async removeDocument(docId: string): Promise<boolean> {
+    const removed = await this.write((tx) => removeDocumentIn(tx, docId));
+    if (removed) await this.mergeDue();
+    return removed;
+  }
+
+  /** Merges runs of same-sized segments, one transaction each, until none is due; returns how many. */
+  async mergeDue(): Promise<number> {
+    let merges = 0;
+    while (await this.write((tx) => mergeOnceIn(tx))) merges++;
+    return merges;
+  }
+
+  /** Index segments now (tests and checks). */
+  segmentCount = (): Promise<number> => this.read(async (q) => (await q.query<{ n: number }>("SELECT count(*)::int AS n FROM lex_segments"))[0]!.n);
 
   listSources = (): Promise<{ docId: string; source: string }[]> =>
     this.read(async (q) => (await q.query<{ doc_id: string; source: string }>('SELECT doc_id, source FROM documents ORDER BY source COLLATE "C"')).map((r) => ({ docId: r.doc_id, source: r.source })));
