@@ -189,7 +189,8 @@ export class KnowledgeBase {
     const { PgKnowledgeStore } = await import("./store/postgres/pg-store.js");
     const store = await PgKnowledgeStore.open(where.url, { create: opts.create, onNotice: opts.onNotice });
     try {
-      return new KnowledgeBase(location, store, undefined, { guardrails: await store.setting("guardrails") });
+      // The location shows up in messages: never with its password.
+      return new KnowledgeBase(store.where, store, undefined, { guardrails: await store.setting("guardrails") });
     } catch (e) {
       await store.close();
       throw e;
