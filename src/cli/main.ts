@@ -12,6 +12,7 @@ import { registerEval } from "./commands/eval.js";
 import { registerExport } from "./commands/export.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerIndex } from "./commands/index-cmd.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerGuardrails } from "./commands/guardrails.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerMcp } from "./commands/mcp.js";
@@ -44,6 +45,7 @@ program
 
 registerIngest(program);
 registerIndex(program);
+registerMigrate(program);
 registerEmbed(program);
 registerSearch(program);
 registerAsk(program);

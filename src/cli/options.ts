@@ -37,6 +37,6 @@ export function parseByteSize(name: string, value: string | undefined, fallback:
 }
 
 export function requireKb(kb: string | undefined): string {
-  if (!kb) throw usageError("--kb <dir> is required", "name the knowledge-base folder, e.g. --kb ./kb");
+  if (!kb) throw usageError("--kb <dir> is required", "name the knowledge-base folder or a postgres:// URL, e.g. --kb ./kb");
   return kb;
 }

@@ -22,7 +22,8 @@ import { DEFAULT_MAX_BYTES, readSourceBytes } from "./loaders/read-source.js";
 import { collectSources, type SkippedSource } from "./loaders/walk.js";
 import type { Reranker } from "./rerank.js";
 import type { Access } from "./store/access.js";
-import type { DenseMethod } from "./store/backend.js";
+import type { DenseMethod, KnowledgeStoreBackend } from "./store/backend.js";
+import { storeLocation } from "./store/location.js";
 import type { DocumentPage, DocumentQuery } from "./store/readable-documents.js";
 import type { OpenOptions } from "./store/schema.js";
 import { KnowledgeStore, type DocumentInput, type EmbeddingModelInfo, type WriteStatus } from "./store/sqlite-store.js";
@@ -156,16 +157,56 @@ export class KnowledgeBase {
 
   private constructor(
     readonly location: string,
-    readonly store: KnowledgeStore,
+    /** The store behind the async paths (ingest, search, answer): SQLite or PostgreSQL. */
+    readonly backend: KnowledgeStoreBackend,
+    private readonly embedded: KnowledgeStore | undefined,
+    /** Settings read once when a PostgreSQL knowledge base is opened (its store answers asynchronously). */
+    private readonly remote: { guardrails?: string } = {},
   ) {}
 
-  /** Opens the knowledge base in a folder; `create` makes one in a new or empty folder. */
+  /**
+   * The embedded store, for the operations that are still synchronous (document lists, uploads,
+   * dense vectors, index maintenance); a PostgreSQL knowledge base refuses them with a clear error.
+   */
+  get store(): KnowledgeStore {
+    if (!this.embedded) {
+      throw new StrataError("USAGE", `this operation is not available yet on the PostgreSQL knowledge base ${this.location}`, "ingest, search and ask work on postgres:// locations; for the rest, use an embedded knowledge base (a folder)");
+    }
+    return this.embedded;
+  }
+
+  /** Opens the knowledge base in a folder; `create` makes one in a new or empty folder. A postgres:// location needs openAt. */
   static open(location: string, opts: OpenOptions = {}): KnowledgeBase {
-    return new KnowledgeBase(resolve(location), KnowledgeStore.open(location, opts));
+    const where = storeLocation(location);
+    if (where.kind === "postgres") {
+      throw new StrataError("USAGE", "this command reads embedded knowledge bases (folders) only, not postgres:// locations yet", "ingest, search and ask take --kb postgres://…; for this command use a folder");
+    }
+    const store = KnowledgeStore.open(location, opts);
+    return new KnowledgeBase(resolve(location), store, store);
+  }
+
+  /** Opens a knowledge base in a folder or at a postgres:// URL (created there with `create`). */
+  static async openAt(location: string, opts: OpenOptions & { onNotice?: (message: string) => void } = {}): Promise<KnowledgeBase> {
+    const where = storeLocation(location);
+    if (where.kind === "folder") return KnowledgeBase.open(location, opts);
+    // Loaded on demand: embedded users never load the PostgreSQL client.
+    const { PgKnowledgeStore } = await import("./store/postgres/pg-store.js");
+    const store = await PgKnowledgeStore.open(where.url, { create: opts.create, onNotice: opts.onNotice });
+    try {
+      // The location shows up in messages: never with its password.
+      return new KnowledgeBase(store.where, store, undefined, { guardrails: await store.setting("guardrails") });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
   }
 
   close(): void {
-    this.store.close();
+    void this.backend.close();
+  }
+
+  async closeAsync(): Promise<void> {
+    await this.backend.close();
   }
 
   /** Plugs another retriever (dense, later) into search; results are fused with BM25 by RRF. */
@@ -191,8 +232,8 @@ export class KnowledgeBase {
     let batch: { file: string; input: DocumentInput }[] = [];
     let batchStarted = Date.now();
     const finished = (file: string): void => opts.onProgress?.({ phase: "ingest", done: ++done, total: files.length, item: file });
-    const flush = (): void => {
-      const results = this.store.writeDocuments(batch.map((b) => b.input));
+    const flush = async (): Promise<void> => {
+      const results = await this.backend.writeDocuments(batch.map((b) => b.input));
       results.forEach((r, i) => {
         const file = batch[i]!.file;
         if ("error" in r) report.failed.push(failure(file, r.error));
@@ -212,10 +253,10 @@ export class KnowledgeBase {
         report.failed.push(failure(r.file, r.error));
         finished(r.file);
       } else batch.push({ file: r.file, input: r.input });
-      if (batch.length >= INGEST_BATCH || (batch.length > 0 && Date.now() - batchStarted >= INGEST_BATCH_MS)) flush();
+      if (batch.length >= INGEST_BATCH || (batch.length > 0 && Date.now() - batchStarted >= INGEST_BATCH_MS)) await flush();
     }
-    if (batch.length > 0) flush();
-    if (opts.prune) report.removed = this.prune();
+    if (batch.length > 0) await flush();
+    if (opts.prune) report.removed = await this.pruneGone();
     return report;
   }
 
@@ -228,8 +269,8 @@ export class KnowledgeBase {
       const bytes = await readSourceBytes(file, o.maxBytes, o.signal);
       const size = bytes.length;
       const hash = sha256(bytes);
-      const existing = this.store.findBySource(file);
-      if (existing && this.store.isUnchanged(existing, hash, o.acl, o.tags)) return { kind: "unchanged", file };
+      const existing = await this.backend.findBySource(file);
+      if (existing && (await this.backend.isUnchanged(existing, hash, o.acl, o.tags))) return { kind: "unchanged", file };
       const document = await sharedParsePool().parse({ bytes, name: file, maxBytes: o.maxBytes, limits: o.limits, chunking: o.chunking, transfer: true }, o.signal);
       return { kind: "ready", file, input: this.documentInput({ source: file, document, hash, size }, o) };
     } catch (error) {
@@ -287,6 +328,38 @@ export class KnowledgeBase {
     return report;
   }
 
+  /** writeMany through the backend interface, so it also loads a PostgreSQL knowledge base. */
+  async writeManyAsync(
+    sources: Iterable<DocumentSource>,
+    o: { acl?: Acl; tags?: string[]; chunking?: Partial<ChunkingOptions>; batch?: number; total?: number } & LongOperationOptions = {},
+  ): Promise<IngestReport> {
+    const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [] };
+    let batch: DocumentSource[] = [];
+    let done = 0;
+    const drain = async (): Promise<void> => {
+      throwIfAborted(o.signal);
+      for (const r of await this.backend.writeDocuments(batch.map((d) => this.documentInput(d, o)))) {
+        if ("error" in r) throw r.error;
+        report[r.status]++;
+      }
+      done += batch.length;
+      batch = [];
+      o.onProgress?.({ phase: "index", done, ...(o.total !== undefined ? { total: o.total } : {}) });
+    };
+    for (const src of sources) if (batch.push(src) >= (o.batch ?? 2000)) await drain();
+    if (batch.length > 0) await drain();
+    return report;
+  }
+
+  /** Removes documents whose source file is gone (either backend); returns how many. */
+  private async pruneGone(): Promise<number> {
+    let removed = 0;
+    for (const { docId, source } of await this.backend.listSources()) {
+      if (!existsSync(source) && (await this.backend.removeDocument(docId))) removed++;
+    }
+    return removed;
+  }
+
   /** Removes documents whose source file is gone; returns how many. */
   prune(): number {
     let removed = 0;
@@ -328,20 +401,20 @@ export class KnowledgeBase {
     const mode = opts.mode ?? "lexical";
     if (!SEARCH_MODES.includes(mode)) throw new StrataError("USAGE", `unknown search mode "${String(mode)}"`, `use one of ${SEARCH_MODES.join(", ")}`);
     const depth = opts.rerank ? Math.max(k, opts.rerankDepth ?? RERANK_DEPTH) : k;
-    const lexical = (n: number): SearchHit[] =>
-      this.store.lexicalSearch(terms, { k: n, access: opts.access, filter: opts.filter, params: { ...DEFAULT_BM25, ...opts.bm25 } });
+    const lexical = async (n: number): Promise<SearchHit[]> =>
+      this.backend.lexicalSearch(terms, { k: n, access: opts.access, filter: opts.filter, params: { ...DEFAULT_BM25, ...opts.bm25 } });
     const extras = (n: number): Promise<SearchHit[][]> =>
       Promise.all(this.extraRetrievers.map((r) => r.search(query, { k: n, access: opts.access, filter: opts.filter })));
     let hits: SearchHit[];
     if (mode === "lexical") {
-      hits = this.extraRetrievers.length === 0 ? lexical(depth) : reciprocalRankFusion([lexical(depth), ...(await extras(depth))], { limit: depth });
+      hits = this.extraRetrievers.length === 0 ? await lexical(depth) : reciprocalRankFusion([await lexical(depth), ...(await extras(depth))], { limit: depth });
     } else {
       const dense = this.denseRetriever(mode, opts.embedder);
       if (mode === "dense") hits = await dense.search(query, { k: depth, access: opts.access, filter: opts.filter, method: opts.denseMethod, signal: opts.signal });
       else {
         const n = Math.max(depth, HYBRID_DEPTH);
         const denseHits = await dense.search(query, { k: n, access: opts.access, filter: opts.filter, method: opts.denseMethod, signal: opts.signal });
-        hits = reciprocalRankFusion([lexical(n), denseHits, ...(await extras(n))], { limit: depth });
+        hits = reciprocalRankFusion([await lexical(n), denseHits, ...(await extras(n))], { limit: depth });
       }
     }
     return opts.rerank ? this.rerank(query, hits, opts.rerank, k, opts.signal) : hits;
@@ -389,7 +462,7 @@ export class KnowledgeBase {
 
   /** The guardrails this knowledge base switches on (stored in it; off unless set). */
   guardrails(): GuardrailSettings {
-    const raw = this.store.setting("guardrails");
+    const raw = this.embedded ? this.embedded.setting("guardrails") : this.remote.guardrails;
     const parsed = raw ? (JSON.parse(raw) as Partial<GuardrailSettings>) : {};
     return { redactPii: parsed.redactPii === true, screenJailbreaks: parsed.screenJailbreaks === true };
   }
@@ -406,7 +479,7 @@ export class KnowledgeBase {
     const q = checkQuery(question, "question");
     const terms = questionTerms(q);
     const hits = terms.length === 0 ? [] : await this.rank(q, terms, { k: opts.k ?? 8, access: opts.access, filter: opts.filter });
-    const stats = this.store.termStats(terms);
+    const stats = await this.backend.termStats(terms);
     // In a small base every present term has about the same idf, so the support scale (calibrated
     // on hundreds of chunks) would read a full match as weak evidence: small bases are scored as if
     // their document frequencies came from a base of MIN_IDF_BASE chunks.

@@ -18,8 +18,9 @@ function parse(stdout: string): unknown {
   }
 }
 
-export function strata(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function strata(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
   const r = spawnSync(process.execPath, [cliPath(), ...args], {
+    cwd: opts.cwd,
     encoding: "utf8",
     maxBuffer: 256 << 20,
     timeout: opts.timeoutMs ?? 120_000,

@@ -130,7 +130,7 @@ export function registerAsk(program: Command): void {
 
 async function askExtractively(question: string, flags: AskFlags, k: number, ctx: CommandContext): Promise<number> {
   const access = parseAccess(flags);
-  const kb = KnowledgeBase.open(requireKb(flags.kb), {});
+  const kb = await KnowledgeBase.openAt(requireKb(flags.kb), {});
   try {
     const minSupport = parseSupport(flags.minSupport);
     const a = await kb.answer(question, {
@@ -147,7 +147,7 @@ async function askExtractively(question: string, flags: AskFlags, k: number, ctx
     printExtractiveAnswer(a);
     return 0;
   } finally {
-    kb.close();
+    await kb.closeAsync();
   }
 }
 

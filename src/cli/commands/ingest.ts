@@ -61,7 +61,7 @@ export function registerIngest(program: Command): void {
       let kb: KnowledgeBase;
       try {
         // An older store is migrated here: its lexical index is built with progress.
-        kb = KnowledgeBase.open(kbDir, { create: true, onProgress: progress.listener });
+        kb = await KnowledgeBase.openAt(kbDir, { create: true, onProgress: progress.listener, onNotice: (m) => process.stderr.write(`notice: ${m}\n`) });
       } catch (e) {
         progress.stop();
         await model?.close();
@@ -97,7 +97,7 @@ export function registerIngest(program: Command): void {
         return report.failed.length === 0 ? EXIT.ok : anyOk ? EXIT.partial : EXIT.error;
       } finally {
         progress.stop();
-        kb.close();
+        await kb.closeAsync();
         await model?.close();
       }
     }));

@@ -8,6 +8,7 @@ import { providerOptions } from "../model-options.js";
 import { parseAccess, parseList, parsePositiveInt, requireKb } from "../options.js";
 import { type CommandContext, withCommand } from "../run.js";
 import type { DenseMethod } from "../../knowledge/store/backend.js";
+import { isPostgresLocation } from "../../knowledge/store/location.js";
 import { progressDisplay } from "../progress.js";
 import { withEmbeddingModel } from "./embed.js";
 
@@ -61,10 +62,10 @@ export function registerSearch(program: Command): void {
       const access = parseAccess(flags);
       const k = parsePositiveInt("-k", flags.k, 10, 1000);
       const mode: SearchMode = flags.mode ?? (flags.embed ? "hybrid" : "lexical");
-      const kb = KnowledgeBase.open(requireKb(flags.kb), {});
+      const kb = await KnowledgeBase.openAt(requireKb(flags.kb), { onNotice: (m) => process.stderr.write(`notice: ${m}\n`) });
       // A missing or damaged dense index is rebuilt at the first search: show that on stderr.
       const progress = progressDisplay({ quiet: false });
-      kb.store.dense.tuning = { ...kb.store.dense.tuning, onProgress: progress.listener };
+      if (!isPostgresLocation(kb.location)) kb.store.dense.tuning = { ...kb.store.dense.tuning, onProgress: progress.listener };
       let reranker: LanguageModel | undefined;
       try {
         reranker = flags.rerank ? await createLanguageModel(flags.rerank, providerOptions()) : undefined;
@@ -89,7 +90,7 @@ export function registerSearch(program: Command): void {
       } finally {
         progress.stop();
         await reranker?.close();
-        kb.close();
+        await kb.closeAsync();
       }
     }));
 }

@@ -3,6 +3,7 @@ import { createEmbeddingModel, createLanguageModel } from "../../model/registry.
 import type { LanguageModel } from "../../model/types.js";
 import { StrataError } from "../../core/errors.js";
 import { Accounts, ADMIN_USER, createStrataServer, openServerDb, parseServedModel, SCOPES, ServerError, type KeyInfo, type Scope, type ServedEmbeddingModel, type ServedLanguageModel } from "../../server/index.js";
+import { storeLocation } from "../../knowledge/store/location.js";
 import { usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { parseByteSize, parseList, parsePositiveInt } from "../options.js";
@@ -87,6 +88,10 @@ async function serve(flags: ServeFlags, ctx: CommandContext): Promise<number> {
   const port = parsePort(flags.port);
   const host = flags.host ?? "127.0.0.1";
   const dataDir = flags.data ?? DEFAULT_DATA;
+  // A URL is never taken for a folder name (it would silently create ./postgres:/…).
+  if (storeLocation(dataDir).kind === "postgres") {
+    throw usageError("strata serve --data takes a folder: serving accounts and knowledge bases from PostgreSQL is not available yet", "use a folder for --data; a knowledge base on PostgreSQL is searched with `strata search --kb postgres://…`");
+  }
   const rateLimit = flags.rateLimit === undefined ? undefined : Number(flags.rateLimit);
   if (rateLimit !== undefined && (!Number.isInteger(rateLimit) || rateLimit < 0)) throw usageError(`--rate-limit must be a whole number ≥ 0, got "${flags.rateLimit}"`, "e.g. --rate-limit 600 (requests per key per minute; 0 turns it off)");
   const timeoutS = parsePositiveInt("--timeout", flags.timeout, 300, 86_400);

@@ -51,7 +51,7 @@ export function checkSessionId(id: string): string {
   return id;
 }
 
-function notYours(id: string): StrataError {
+export function notYours(id: string): StrataError {
   return new StrataError("FORBIDDEN", `session ${id} belongs to another user`, "choose another --session id, or run as the user who started it (--as)");
 }
 
@@ -146,7 +146,7 @@ export class ConversationStore {
   }
 }
 
-function parseData(data: string | null, id: string): unknown {
+export function parseData(data: string | null, id: string): unknown {
   if (data === null) return null;
   try {
     return JSON.parse(data) as unknown;

@@ -19,6 +19,8 @@ export interface DocumentInput {
   acl: Acl;
   tags: string[];
   chunks: ChunkDraft[];
+  /** The version a new document starts at (a copy keeps its source's; default 1, embedded always 1). */
+  version?: number;
 }
 
 export type WriteStatus = "added" | "updated" | "unchanged";
