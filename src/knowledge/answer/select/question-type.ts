@@ -88,3 +88,11 @@ function definesSubject(sentence: string, questionWords: ReadonlySet<string>): b
   const subject = words.findIndex((w) => questionWords.has(w.toLowerCase()) && !COPULA.test(w) && !/^(?:what|who|the|an?)$/i.test(w));
   return subject >= 0 && words.slice(subject + 1).some((w) => COPULA.test(w));
 }
+
+// SQuAD 2.0's unanswerable questions are often an answerable one negated ("Who did Shirley not leave
+// at Oswego?" over "Shirley left garrisons at Oswego"): a negated question is not answered by a
+// sentence that negates nothing.
+const NEGATION = /\b(?:not|never|no|none|nor|neither|without|unable|cannot|fail(?:ed|s)?)\b|n['’]t\b/i;
+
+/** The text says "not", "never", "unable", "n't" … */
+export const negates = (text: string): boolean => NEGATION.test(text);
