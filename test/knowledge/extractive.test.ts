@@ -101,6 +101,9 @@ test("question types come from the interrogative phrase; a type match needs some
     ["Where did the settlers live?", "place"],
     ["Why did the plan fail?", "reason"],
     ["What is Thunderbird?", "definition"],
+    ["Who was Kaidu's grandfather?", "person"],
+    ["Who was the Norse leader?", "person"],
+    ["What are stators attached to?", "other"],
     ["What did the treaty give France?", "other"],
   ];
   for (const [q, t] of cases) assert.equal(answerTypeOf(q), t, q);

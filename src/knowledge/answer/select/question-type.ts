@@ -11,10 +11,14 @@ const INTERROGATIVE = /\b(?:what|which|who|whom|whose|when|where|why|how)\b/i;
 
 // "What is Thunderbird?": a short subject after a copula, nothing else asked.
 const DEFINITION = /^(?:what|who) (?:is|are|was|were) (?:an? |the )?[\p{L}\p{N}'’.+#-]+(?: [\p{L}\p{N}'’.+#-]+){0,2}\s*\?\s*$/iu;
+// …but not one that asks for something the subject has ("Who was Kaidu's grandfather?"), one that
+// ends on a preposition ("What are stators attached to?"), or a role ("Who was the Norse leader?"
+// asks for a person, not for what a leader is).
+const NOT_DEFINITION = /['’]s\b|\b(?:by|to|of|for|from|with|in|on|at|about|into)\s*\?\s*$|^who (?:is|are|was|were) (?:an?|the) /iu;
 
 // Checked in order on the text from the interrogative on: "how many years" asks for a quantity.
-const TYPE_RULES: [AnswerType, RegExp][] = [
-  ["definition", DEFINITION],
+const TYPE_RULES: [AnswerType, { test(asked: string): boolean }][] = [
+  ["definition", { test: (asked) => DEFINITION.test(asked) && !NOT_DEFINITION.test(asked) }],
   ["quantity", /^how (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy)\b|^what (?:percentage|percent|proportion|fraction|number|amount|share|size|population)\b/],
   ["time", /^when\b|^(?:what|which) (?:year|years|century|centuries|decade|date|day|month|time|period|era|age)\b/],
   ["person", /^who(?:m|se)?\b/],
