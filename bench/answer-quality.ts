@@ -4,7 +4,10 @@
 //     sentence holds a gold answer (SQuAD normalisation), share of given answers holding no gold,
 //     share of unanswerable questions that abstain;
 //   - our off-topic general-knowledge questions (bench/data/offtopic.txt): share that abstain;
-//   - answer time per question on top of retrieval.
+//   - answer time per question on top of retrieval;
+//   - where the answerable questions are lost: no gold sentence among the candidates (retrieval),
+//     a gold sentence there but another one first (selection), the gold sentence first but below the
+//     support bar (abstention).
 // The corpus is ingested as Markdown files (`# Title` + passage), as the public check does.
 // --dump <file> writes every candidate sentence's features and label for bench/answer-tune.ts.
 //
@@ -13,7 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KnowledgeBase } from "../src/knowledge/knowledge-base.js";
-import { answerExtractively, rankSentences } from "../src/knowledge/answer/extractive.js";
+import { DEFAULT_EXTRACTIVE, answerExtractively, rankSentences } from "../src/knowledge/answer/extractive.js";
 import { forgetChunks } from "../src/knowledge/answer/select/candidates.js";
 import type { GroundedAnswer } from "../src/knowledge/answer/types.js";
 import type { SearchHit } from "../src/knowledge/types.js";
@@ -70,6 +73,7 @@ try {
   let retrievalMs = 0;
   const dump: string[] = [];
   const count = { answerable: 0, unanswerable: 0, offtopic: 0 };
+  const loss = { right: 0, noGoldCandidate: 0, otherSentenceFirst: 0, otherSentenceFirstAbstained: 0, goldFirstAbstained: 0 };
 
   const score = (t: Tally, q: Question, a: GroundedAnswer): void => {
     if (q.set === "answerable") {
@@ -104,6 +108,16 @@ try {
     });
     run(after, answerExtractively);
     run(before, answerBefore);
+    if (q.set === "answerable") {
+      const golds = (q.answers ?? []).map(normalize);
+      const holds = (text: string): boolean => golds.some((g) => normalize(text).includes(g));
+      const { ranked } = rankSentences(question, hits, idfOf);
+      const top = ranked[0];
+      const says = top !== undefined && top.support >= DEFAULT_EXTRACTIVE.minSupport;
+      if (!ranked.some((c) => holds(c.text))) loss.noGoldCandidate++;
+      else if (!holds(top!.text)) loss[says ? "otherSentenceFirst" : "otherSentenceFirstAbstained"]++;
+      else loss[says ? "right" : "goldFirstAbstained"]++;
+    }
     if (dumpFile) {
       const golds = (q.answers ?? []).map(normalize);
       const { ranked } = rankSentences(question, hits, idfOf);
@@ -142,7 +156,12 @@ try {
     }),
   );
   console.log(`goals: first >= 0.85, no-gold <= 0.10, unanswerable >= 0.50, off-topic >= 0.95; retrieval ${fmt(retrievalMs / n, 2)} ms/question`);
-  writeJson("answer-quality", { machine, counts: count, retrievalMsPerQuestion: retrievalMs / n, ...rows });
+  const share = (k: keyof typeof loss): string => fmt(loss[k] / count.answerable, 3);
+  console.log(
+    `answerable questions (after): gold first and answered ${share("right")}; no gold sentence among the candidates ${share("noGoldCandidate")}; ` +
+      `another sentence first ${share("otherSentenceFirst")} (+ ${share("otherSentenceFirstAbstained")} of them abstained); gold first but abstained ${share("goldFirstAbstained")}`,
+  );
+  writeJson("answer-quality", { machine, counts: count, retrievalMsPerQuestion: retrievalMs / n, ...rows, answerableLoss: loss });
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -30,15 +30,19 @@ type Best = { row: Row; f: Features | null; gold: number };
 function best(rs: Row[], w: Weights): Best[] {
   return rs.map((row) => {
     let top = -Infinity;
+    let second = -Infinity;
     let pick: Row["candidates"][number] | null = null;
     for (const c of row.candidates) {
       const s = scoreOf(c.f, w);
       if (s > top || (s === top && pick && c.rank < pick.rank)) {
+        second = top;
         top = s;
         pick = c;
-      }
+      } else if (s > second) second = s;
     }
-    return { row, f: pick?.f ?? null, gold: pick?.gold ?? 0 };
+    // The margin under these weights, as the ranker sets it (extractive.ts).
+    const margin = pick === null ? 0 : Math.min(1, top - (Number.isFinite(second) ? second : 0));
+    return { row, f: pick ? { ...pick.f, margin } : null, gold: pick?.gold ?? 0 };
   });
 }
 
@@ -85,7 +89,7 @@ function fitRanking(rs: Row[]): Weights {
   const grid = [0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2];
   for (let pass = 0; pass < 2; pass++) {
     for (const k of KEYS) {
-      if (k === "coverage") continue;
+      if (k === "coverage" || SUPPORT_ONLY.includes(k)) continue;
       for (const v of grid) {
         const cand = { ...w, [k]: v };
         const r = top1(rs, cand);
@@ -102,7 +106,10 @@ function fitRanking(rs: Row[]): Weights {
 // The support model uses the features that say "the question is covered", not the ranking's
 // tie-breakers (proximity, novelty, retrieval score), which are collinear with them and fit
 // SQuAD's sentence lengths rather than support.
-const SUPPORT_FEATURES: (keyof Features)[] = ["coverage", "localCoverage", "contextCoverage", "chunkCoverage", "evidence", "rareCoverage", "bigrams", "typeMatch", "reciprocalRank"];
+// Negation and margin speak to support only: negation never tells sentences of one question apart
+// in rank, and the margin is one value per question.
+const SUPPORT_FEATURES: (keyof Features)[] = ["coverage", "localCoverage", "contextCoverage", "chunkCoverage", "evidence", "rareCoverage", "bigrams", "typeMatch", "reciprocalRank", "negationMismatch", "margin"];
+const SUPPORT_ONLY: (keyof Features)[] = ["negationMismatch", "margin"];
 
 /** Support model: L2-regularised logistic regression on the best sentence of every question (gold = 1). */
 function fitSupport(rs: Row[], w: Weights): SupportModel {

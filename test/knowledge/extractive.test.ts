@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerExtractively, NOT_FOUND_ANSWER, questionTerms } from "../../src/knowledge/answer/extractive.js";
+import { answerExtractively, NOT_FOUND_ANSWER, questionTerms, rankSentences } from "../../src/knowledge/answer/extractive.js";
 import type { SearchHit } from "../../src/knowledge/types.js";
-import { answerTypeOf, holdsAnswerType } from "../../src/knowledge/answer/select/question-type.js";
+import { answerTypeOf, holdsAnswerType, negates } from "../../src/knowledge/answer/select/question-type.js";
 
 const docText = "# Tickets\n\nAn adult ticket costs 12 euros. Children pay 6 euros.\n\nThe cafe sells tea.";
 const chunkStart = docText.indexOf("An adult");
@@ -101,6 +101,9 @@ test("question types come from the interrogative phrase; a type match needs some
     ["Where did the settlers live?", "place"],
     ["Why did the plan fail?", "reason"],
     ["What is Thunderbird?", "definition"],
+    ["Who was Kaidu's grandfather?", "person"],
+    ["Who was the Norse leader?", "person"],
+    ["What are stators attached to?", "other"],
     ["What did the treaty give France?", "other"],
   ];
   for (const [q, t] of cases) assert.equal(answerTypeOf(q), t, q);
@@ -115,4 +118,32 @@ test("the type is read from the first interrogative: 'what happens when' is not 
   assert.equal(answerTypeOf("In what year did the war end?"), "time");
   assert.equal(answerTypeOf("For what reason did they leave?"), "reason");
   assert.equal(answerTypeOf("How many years did it last?"), "quantity");
+});
+
+test("a negated question is less supported by a sentence that negates nothing than by one that does", () => {
+  assert.equal(negates("Who did Shirley not leave at Oswego?"), true);
+  assert.equal(negates("Why couldn't the engine run?"), true);
+  assert.equal(negates("Who did Shirley leave at Oswego? Notably, nobody."), false);
+  const plain = "Shirley left garrisons at Oswego and Fort Bull in the spring.";
+  const negated = "Shirley did not leave garrisons at Oswego and Fort Bull in the spring.";
+  const asked = "Where did Shirley not leave garrisons?";
+  const mismatch = rankSentences(asked, [passage(plain)], idf).ranked[0]!;
+  const match = rankSentences(asked, [passage(negated)], idf).ranked[0]!;
+  assert.equal(mismatch.features.negationMismatch, 1);
+  assert.equal(match.features.negationMismatch, 0);
+  assert.ok(mismatch.support < match.support, `${mismatch.support} < ${match.support}`);
+  // The same question without "not" is not penalised by the plain sentence.
+  assert.equal(rankSentences("Where did Shirley leave garrisons?", [passage(plain)], idf).ranked[0]!.features.negationMismatch, 0);
+});
+
+test("the margin by which the best sentence wins is one value per question, and a clear win is more support", () => {
+  const clear = "An adult ticket costs 12 euros. The cafe sells tea and cake to visitors.";
+  const close = "An adult ticket costs 12 euros. An adult ticket for the tower costs 15 euros.";
+  const q = "How much does an adult ticket cost?";
+  const a = rankSentences(q, [passage(clear)], idf).ranked;
+  const b = rankSentences(q, [passage(close)], idf).ranked;
+  assert.ok(a.every((c) => c.features.margin === a[0]!.features.margin));
+  assert.ok(Math.abs(a[0]!.features.margin - Math.min(1, a[0]!.score - a[1]!.score)) < 1e-12);
+  assert.ok(a[0]!.features.margin > b[0]!.features.margin);
+  assert.ok(a[0]!.support > b[0]!.support);
 });

@@ -37,10 +37,17 @@ export function rankSentences(question: string, hits: SearchHit[], idfOf: (term:
   const ranked = candidatesOf(q, hits)
     .map((c) => {
       const score = scoreOf(c.features, RANK_WEIGHTS);
-      return { ...c, score, support: supportOf(c.features, SUPPORT_MODEL) };
+      return { ...c, score, support: 0 };
     })
     // Ties go to the better-ranked chunk, then to the shorter sentence.
     .sort((a, b) => b.score - a.score || a.hit.rank - b.hit.rank || a.text.length - b.text.length);
+  // How clearly the best sentence wins is evidence of its own: a question no sentence answers tends
+  // to leave several partial matches side by side. Support is computed once the margin is known.
+  const margin = ranked.length === 0 ? 0 : Math.min(1, ranked[0]!.score - (ranked[1]?.score ?? 0));
+  for (const c of ranked) {
+    c.features.margin = margin;
+    c.support = supportOf(c.features, SUPPORT_MODEL);
+  }
   return { terms: q.terms, ranked };
 }
 

@@ -6,7 +6,7 @@
 import { analyze } from "../../analyzer.js";
 import { claimSpans } from "../../sentences.js";
 import type { SearchHit } from "../../types.js";
-import { answerTypeOf, holdsAnswerType, type AnswerType } from "./question-type.js";
+import { answerTypeOf, holdsAnswerType, negates, type AnswerType } from "./question-type.js";
 
 // Words that shape a question but are not its subject ("how much does … cost").
 const QUESTION_WORDS = new Set(
@@ -47,6 +47,10 @@ export interface Features {
   retrieval: number;
   /** 1 / the chunk's retrieval rank. */
   reciprocalRank: number;
+  /** The question negates ("not", "never", "unable") and the sentence does not (1), else 0. */
+  negationMismatch: number;
+  /** The question's best rank score minus its second best, at most 1: how clearly one sentence wins (set by the ranker, the same for every candidate of a question). */
+  margin: number;
 }
 
 export interface Candidate {
@@ -70,6 +74,7 @@ export interface QuestionAnalysis {
   /** Prefixes of consecutive question terms, "a b". */
   pairs: string[];
   matchable: Set<string>;
+  negated: boolean;
 }
 
 export function analyzeQuestion(question: string, idfOf: (term: string) => number): QuestionAnalysis {
@@ -82,7 +87,7 @@ export function analyzeQuestion(question: string, idfOf: (term: string) => numbe
   const words = new Set(question.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
   const seq = analyze(question.replace(HOW_PHRASE, "how")).filter((t) => !QUESTION_WORDS.has(t)).map(prefixOf);
   const pairs = [...new Set(seq.slice(1).map((t, i) => seq[i] + " " + t))];
-  return { terms, weights, total, idfCeiling, type: answerTypeOf(question), words, pairs, matchable: matchable(terms) };
+  return { terms, weights, total, idfCeiling, type: answerTypeOf(question), words, pairs, matchable: matchable(terms), negated: negates(question) };
 }
 
 // Stems that agree on their first letters are taken as one word ("Langlade"/"Langlades",
@@ -224,6 +229,8 @@ export function candidatesOf(question: QuestionAnalysis, hits: SearchHit[]): Can
           novelty: 1 - Math.exp(-novel / NOVELTY_SATURATION),
           retrieval: Math.max(0, hit.score / topScore),
           reciprocalRank: 1 / Math.max(1, hit.rank),
+          negationMismatch: question.negated && !negates(text) ? 1 : 0,
+          margin: 0,
         },
       });
       presents.push(present);

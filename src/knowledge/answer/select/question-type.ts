@@ -11,10 +11,14 @@ const INTERROGATIVE = /\b(?:what|which|who|whom|whose|when|where|why|how)\b/i;
 
 // "What is Thunderbird?": a short subject after a copula, nothing else asked.
 const DEFINITION = /^(?:what|who) (?:is|are|was|were) (?:an? |the )?[\p{L}\p{N}'’.+#-]+(?: [\p{L}\p{N}'’.+#-]+){0,2}\s*\?\s*$/iu;
+// …but not one that asks for something the subject has ("Who was Kaidu's grandfather?"), one that
+// ends on a preposition ("What are stators attached to?"), or a role ("Who was the Norse leader?"
+// asks for a person, not for what a leader is).
+const NOT_DEFINITION = /['’]s\b|\b(?:by|to|of|for|from|with|in|on|at|about|into)\s*\?\s*$|^who (?:is|are|was|were) (?:an?|the) /iu;
 
 // Checked in order on the text from the interrogative on: "how many years" asks for a quantity.
-const TYPE_RULES: [AnswerType, RegExp][] = [
-  ["definition", DEFINITION],
+const TYPE_RULES: [AnswerType, { test(asked: string): boolean }][] = [
+  ["definition", { test: (asked) => DEFINITION.test(asked) && !NOT_DEFINITION.test(asked) }],
   ["quantity", /^how (?:many|much|long|far|old|large|big|tall|high|often|fast|wide|deep|heavy)\b|^what (?:percentage|percent|proportion|fraction|number|amount|share|size|population)\b/],
   ["time", /^when\b|^(?:what|which) (?:year|years|century|centuries|decade|date|day|month|time|period|era|age)\b/],
   ["person", /^who(?:m|se)?\b/],
@@ -88,3 +92,11 @@ function definesSubject(sentence: string, questionWords: ReadonlySet<string>): b
   const subject = words.findIndex((w) => questionWords.has(w.toLowerCase()) && !COPULA.test(w) && !/^(?:what|who|the|an?)$/i.test(w));
   return subject >= 0 && words.slice(subject + 1).some((w) => COPULA.test(w));
 }
+
+// SQuAD 2.0's unanswerable questions are often an answerable one negated ("Who did Shirley not leave
+// at Oswego?" over "Shirley left garrisons at Oswego"): a negated question is not answered by a
+// sentence that negates nothing.
+const NEGATION = /\b(?:not|never|no|none|nor|neither|without|unable|cannot|fail(?:ed|s)?)\b|n['’]t\b/i;
+
+/** The text says "not", "never", "unable", "n't" … */
+export const negates = (text: string): boolean => NEGATION.test(text);

@@ -22,6 +22,8 @@ export const RANK_WEIGHTS: Weights = {
   novelty: 0.3,
   retrieval: 0.1,
   reciprocalRank: 0,
+  negationMismatch: 0,
+  margin: 0,
 };
 
 /** Logistic model of support: P(answer) = 1 / (1 + exp(-(bias + Σ weight·feature))). */
@@ -31,20 +33,22 @@ export interface SupportModel {
 }
 
 export const SUPPORT_MODEL: SupportModel = {
-  bias: -6.93,
+  bias: -6.79,
   weights: {
-    coverage: 2.25,
-    localCoverage: 0.12,
-    contextCoverage: -0.4,
-    chunkCoverage: 0.48,
-    evidence: 4.25,
-    rareCoverage: 0.28,
+    coverage: 2.1,
+    localCoverage: -0.16,
+    contextCoverage: -0.36,
+    chunkCoverage: 0.56,
+    evidence: 4.23,
+    rareCoverage: 0.25,
     proximity: 0,
-    bigrams: 0.41,
-    typeMatch: 1.11,
+    bigrams: 0.33,
+    typeMatch: 1.17,
     novelty: 0,
     retrieval: 0,
-    reciprocalRank: 1.47,
+    reciprocalRank: 1.34,
+    negationMismatch: -2.32,
+    margin: 0.56,
   },
 };
 
