@@ -14,10 +14,19 @@ export interface InitOptions {
   std?: number;
 }
 
-/** y = x Wᵀ (+ b) with W [out, in]; llama's projections have no bias, Qwen2's Q/K/V have one. */
+/** Something added to a Linear's output (a LoRA adapter, src/nn/lora.ts); null when switched off. */
+export interface LinearAdapter {
+  delta(x: Tensor): Tensor | null;
+}
+
+/**
+ * y = x Wᵀ (+ b) with W [out, in]; llama's projections have no bias, Qwen2's Q/K/V have one. An
+ * attached adapter adds its delta; it is not a registered child, so state dicts stay the base's.
+ */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  adapter: LinearAdapter | null = null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions & { bias?: boolean }) {
     super();
@@ -27,7 +36,9 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     const y = linear(x, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    const out = this.bias ? add(y, this.bias) : y;
+    const d = this.adapter?.delta(x);
+    return d ? add(out, d) : out;
   }
 }
 
