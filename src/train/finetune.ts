@@ -179,10 +179,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   if (!existing && options.train?.checkpointInterval === undefined) settings.checkpointInterval = settings.steps;
   const memory = checkTrainingMemory(config, { batch: rec.objective === "dpo" ? 2 * B : B, block: settings.blockSize });
 
-  // ---- run.json, model, adapter, optimizer
-  await mkdir(runDir, { recursive: true });
-  await writeRunConfig(runDir, { model: config, train: { ...settings, finetune: rec }, createdAt: existing?.createdAt ?? new Date().toISOString() }, existing ? undefined : tokenizer);
-  await cleanCheckpointLeftovers(runDir);
+  // ---- model and adapter (refused settings fail here, before anything is written), then run.json
   const model = new Llama(config, { seed: settings.seed });
   let lora: LoraModel | null = null;
   let step = 0;
@@ -199,6 +196,9 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       lora.loadStateDict(ck.adapter.tensors);
     }
   }
+  await mkdir(runDir, { recursive: true });
+  await writeRunConfig(runDir, { model: config, train: { ...settings, finetune: rec }, createdAt: existing?.createdAt ?? new Date().toISOString() }, existing ? undefined : tokenizer);
+  await cleanCheckpointLeftovers(runDir);
   const named = lora ? lora.namedParameters() : model.namedParameters();
   const opt = new AdamW(named.map(([name, tensor]) => ({ name, tensor, decay: lora ? true : defaultDecay(name, tensor) })), { lr: settings.lr, beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps, weightDecay: settings.weightDecay });
   if (ck) {

@@ -1,7 +1,7 @@
 // Fine-tuning through the one loop: SFT with LoRA (adapter saved beside the frozen base, loss falls,
 // exact resume), full SFT, DPO with the adapter switched off as reference, and the refusals.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readCheckpoint } from "../../src/formats/checkpoint.js";
@@ -93,6 +93,7 @@ describe("fine-tuning", () => {
 
   test("refusals: rank above a layer's dimension, nothing left after filtering, SFT data for DPO", async () => {
     await assert.rejects(finetune({ runDir: join(dir, "r1"), objective: "sft", base: baseRun, data: sftData, lora: { rank: 33 }, chart: false }), isStrataError("INVALID_CONFIG", /rank 33 exceeds the dimension of layers\.0\.attention\.wq/));
+    assert.equal(existsSync(join(dir, "r1")), false, "a refused run leaves no folder behind");
     await assert.rejects(finetune({ runDir: join(dir, "r2"), objective: "sft", base: baseRun, data: sftData, overlong: "drop", train: { blockSize: 8 }, chart: false }), isStrataError("DATASET_EMPTY", /no example is left/));
     await assert.rejects(finetune({ runDir: join(dir, "r3"), objective: "dpo", base: baseRun, data: sftData, chart: false }), isStrataError("USAGE", /not preference pairs/));
   });
