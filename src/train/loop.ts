@@ -103,7 +103,7 @@ export async function trainLoop(run: LoopRun, stepper: Stepper, o: LoopOptions):
   const sessionRate = (): number => (trainMs > 0 ? ((step - startStep) * tokensPerStep) / (trainMs / 1000) : 0);
   const writeChart = async (): Promise<void> => {
     if (!chartPath) return;
-    await writeFileAtomic(chartPath, renderLossChart({ title: `${o.title ?? "Pretraining"}: ${runDir.split("/").pop() ?? runDir}`, history, steps: settings.steps, facts: facts(), tokensPerSecond: sessionRate() }));
+    await writeFileAtomic(chartPath, renderLossChart({ title: `${o.title ?? "Pretraining"}: ${runDir.split("/").pop() ?? runDir}`, ...(o.title ? { eyebrow: "Strata · fine-tuning" } : {}), history, steps: settings.steps, facts: facts(), tokensPerSecond: sessionRate() }));
   };
   const save = async (): Promise<string> => {
     const state: TrainState = {

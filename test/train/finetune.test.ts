@@ -1,7 +1,7 @@
 // Fine-tuning through the one loop: SFT with LoRA (adapter saved beside the frozen base, loss falls,
 // exact resume), full SFT, DPO with the adapter switched off as reference, and the refusals.
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readCheckpoint } from "../../src/formats/checkpoint.js";
@@ -9,6 +9,7 @@ import { finetune, pretrain } from "../../src/train/index.js";
 import { isStrataError } from "../helpers/errors.js";
 import { tempDir } from "../helpers/paths.js";
 import { writeText } from "./helpers.js";
+import { writeTinyLlamaGguf } from "../helpers/tiny-llama.js";
 import { rmSync } from "node:fs";
 
 const dir = tempDir("strata-finetune-");
@@ -82,13 +83,16 @@ describe("fine-tuning", () => {
 
   test("DPO with LoRA: starts at log 2 (policy = reference), then prefers the chosen answers", async () => {
     const out = join(dir, "dpo");
-    const r = await finetune({ runDir: out, objective: "dpo", base: baseRun, data: dpoData, method: "lora", lora: { rank: 4, alpha: 8, dropout: 0 }, beta: 0.5, train: { ...LORA_TRAIN, batchSize: 2, steps: 25, evalInterval: 25 }, chart: false });
+    const r = await finetune({ runDir: out, objective: "dpo", base: baseRun, data: dpoData, method: "lora", lora: { rank: 4, alpha: 8, dropout: 0 }, beta: 0.5, train: { ...LORA_TRAIN, batchSize: 2, steps: 25, evalInterval: 25 }, chart: true });
     const ck = await readCheckpoint(out);
     assert.ok(Math.abs(ck.state.history.train[0]!.loss - Math.log(2)) < 1e-5, `first loss ${ck.state.history.train[0]!.loss}`);
     assert.ok(r.metrics, "metrics");
     assert.ok(r.metrics.accuracy! > 0.5, JSON.stringify(r.metrics));
     assert.ok(r.metrics.rewardMargin! > 0, JSON.stringify(r.metrics));
     assert.ok(r.valLoss < Math.log(2));
+    const html = readFileSync(r.chart!, "utf8");
+    assert.match(html, /Held-out metrics/);
+    assert.match(html, /Held-out accuracy/);
   });
 
   test("refusals: rank above a layer's dimension, nothing left after filtering, SFT data for DPO", async () => {
@@ -96,5 +100,15 @@ describe("fine-tuning", () => {
     assert.equal(existsSync(join(dir, "r1")), false, "a refused run leaves no folder behind");
     await assert.rejects(finetune({ runDir: join(dir, "r2"), objective: "sft", base: baseRun, data: sftData, overlong: "drop", train: { blockSize: 8 }, chart: false }), isStrataError("DATASET_EMPTY", /no example is left/));
     await assert.rejects(finetune({ runDir: join(dir, "r3"), objective: "dpo", base: baseRun, data: sftData, chart: false }), isStrataError("USAGE", /not preference pairs/));
+  });
+
+  test("refusals of the base: another architecture (naming the supported ones), a foreign vocabulary", async () => {
+    const arch = join(dir, "arch.gguf");
+    await writeTinyLlamaGguf(arch, { seed: 1, extraMetadata: [["general.architecture", { type: "string", value: "gpt2" }]] });
+    await assert.rejects(finetune({ runDir: join(dir, "b1"), objective: "sft", base: `gguf:${arch}`, data: sftData, chart: false }), isStrataError("UNSUPPORTED_TYPE", /"llama" and "qwen2"/));
+    const foreign = join(dir, "foreign.gguf");
+    await writeTinyLlamaGguf(foreign, { seed: 1 });
+    await assert.rejects(finetune({ runDir: join(dir, "b2"), objective: "sft", base: `gguf:${foreign}`, data: sftData, chart: false }), isStrataError("UNSUPPORTED_TYPE", /not laid out as Strata's tokenizer/));
+    assert.equal(existsSync(join(dir, "b1")) || existsSync(join(dir, "b2")), false);
   });
 });
