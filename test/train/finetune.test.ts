@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readCheckpoint } from "../../src/formats/checkpoint.js";
+import { llamaGgufModelMetadata, llamaGgufTensors, llamaGgufTokenizerMetadata, writeGguf } from "../../src/formats/gguf/index.js";
 import { finetune, pretrain } from "../../src/train/index.js";
 import { isStrataError } from "../helpers/errors.js";
 import { tempDir } from "../helpers/paths.js";
@@ -102,13 +103,21 @@ describe("fine-tuning", () => {
     await assert.rejects(finetune({ runDir: join(dir, "r3"), objective: "dpo", base: baseRun, data: sftData, chart: false }), isStrataError("USAGE", /not preference pairs/));
   });
 
-  test("refusals of the base: another architecture (naming the supported ones), a foreign vocabulary", async () => {
+  test("refusals of the base: another architecture (naming the supported ones), a foreign vocabulary, a tensor type it cannot read", async () => {
     const arch = join(dir, "arch.gguf");
     await writeTinyLlamaGguf(arch, { seed: 1, extraMetadata: [["general.architecture", { type: "string", value: "gpt2" }]] });
     await assert.rejects(finetune({ runDir: join(dir, "b1"), objective: "sft", base: `gguf:${arch}`, data: sftData, chart: false }), isStrataError("UNSUPPORTED_TYPE", /"llama" and "qwen2"/));
     const foreign = join(dir, "foreign.gguf");
     await writeTinyLlamaGguf(foreign, { seed: 1 });
     await assert.rejects(finetune({ runDir: join(dir, "b2"), objective: "sft", base: `gguf:${foreign}`, data: sftData, chart: false }), isStrataError("UNSUPPORTED_TYPE", /not laid out as Strata's tokenizer/));
-    assert.equal(existsSync(join(dir, "b1")) || existsSync(join(dir, "b2")), false);
+    // A tensor type the importer cannot dequantize (IQ4_NL: 32 values in 18 bytes).
+    const ck = await readCheckpoint(baseRun);
+    const { tensors } = llamaGgufTensors(ck.run.model, ck.stateDict, "f32");
+    const i = tensors.findIndex((t) => t.name === "blk.0.attn_q.weight");
+    tensors[i] = { ...tensors[i]!, type: "IQ4_NL", data: new Uint8Array((tensors[i]!.dims[0]! * tensors[i]!.dims[1]! / 32) * 18) };
+    const iq = join(dir, "iq.gguf");
+    await writeGguf(iq, { metadata: [...llamaGgufModelMetadata(ck.run.model), ...llamaGgufTokenizerMetadata(ck.tokenizer, ck.run.model.vocab)], tensors });
+    await assert.rejects(finetune({ runDir: join(dir, "b3"), objective: "sft", base: `gguf:${iq}`, data: sftData, chart: false }), isStrataError("UNSUPPORTED_TYPE", /blk\.0\.attn_q\.weight" is IQ4_NL/, /Q8_0/));
+    assert.equal(existsSync(join(dir, "b1")) || existsSync(join(dir, "b2")) || existsSync(join(dir, "b3")), false);
   });
 });
