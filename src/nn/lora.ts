@@ -33,7 +33,8 @@ export interface LoraOptions {
   seed: number;
 }
 
-export const DEFAULT_LORA: Omit<LoraOptions, "seed"> = { rank: 16, alpha: 32, dropout: 0.05, targets: LORA_TARGETS };
+/** r 16, alpha 32 on every projection; no dropout (PEFT's default: a mask costs an input-sized tensor per adapter). */
+export const DEFAULT_LORA: Omit<LoraOptions, "seed"> = { rank: 16, alpha: 32, dropout: 0, targets: LORA_TARGETS };
 
 /** "wq,v_proj,ffn_up" → Strata target names (deduplicated, in LORA_TARGETS order). */
 export function parseLoraTargets(list: string): LoraTarget[] {
@@ -74,7 +75,8 @@ export class LoraAdapter implements LinearAdapter {
       for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < this.dropout ? 0 : keep;
       h = mul(x, tensor(mask, x.shape));
     }
-    return mul(linear(linear(h, this.a), this.b), this.scale);
+    // The scale applied to the [.., r] product rather than the [.., out] result: one small tensor fewer per adapter.
+    return linear(mul(linear(h, this.a), this.scale), this.b);
   }
 }
 
