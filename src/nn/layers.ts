@@ -17,6 +17,8 @@ export interface InitOptions {
 /** Something added to a Linear's output (a LoRA adapter, src/nn/lora.ts); null when switched off. */
 export interface LinearAdapter {
   delta(x: Tensor): Tensor | null;
+  /** The whole product x Wᵀ + delta in one op, when the adapter can fuse it (else null: `delta` is added). */
+  fused?(x: Tensor, weight: Tensor): Tensor | null;
 }
 
 /**
@@ -35,6 +37,8 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const fused = this.adapter?.fused?.(x, this.weight);
+    if (fused) return this.bias ? add(fused, this.bias) : fused;
     const y = linear(x, this.weight);
     const out = this.bias ? add(y, this.bias) : y;
     const d = this.adapter?.delta(x);

@@ -12,6 +12,7 @@ import { StrataError } from "../core/errors.js";
 import { Rng, type Tensor, linear, matmul, mul, noGrad, tensor, zeros } from "../tensor/index.js";
 import { FeedForward, type Linear, type LinearAdapter } from "./layers.js";
 import type { Llama } from "./llama.js";
+import { loraLinear } from "./lora-linear.js";
 import type { StateDict } from "./module.js";
 
 /** The projections LoRA can adapt, by Strata name: attention q/k/v/o and the SwiGLU gate/down/up. */
@@ -63,6 +64,12 @@ export class LoraAdapter implements LinearAdapter {
     this.a = tensor(rng.fillUniform(new Float32Array(rank * inFeatures), -bound, bound), [rank, inFeatures]).requireGrad(true);
     this.b = zeros([outFeatures, rank]).requireGrad(true);
     this.scale = alpha / rank;
+  }
+
+  /** Without dropout in play: the base product and the low-rank term in one op (lora-linear.ts). */
+  fused(x: Tensor, weight: Tensor): Tensor | null {
+    if (!this.enabled || (this.training && this.dropout > 0)) return null;
+    return loraLinear(x, weight, this.a, this.b, this.scale);
   }
 
   delta(x: Tensor): Tensor | null {
