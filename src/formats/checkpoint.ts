@@ -6,6 +6,7 @@
 //   tokenizer.json                        the tokenizer (src/tokenizer/file.ts)
 //   checkpoints/step-<N>/model.safetensors     the parameters, F32, named as the nn state dict
 //   checkpoints/step-<N>/optimizer.safetensors the optimizer's tensors (AdamW: <param>.exp_avg, .exp_avg_sq)
+//   checkpoints/step-<N>/adapter.safetensors  LoRA runs only: the adapter tensors (<linear>.lora_a/b), alpha in the metadata
 //   checkpoints/step-<N>/state.json       {format: "strata-train-state", version: 1, step, rng, data, lr, history}
 //   checkpoints/latest                    the name of the newest complete step directory
 //
@@ -32,6 +33,7 @@ export const TRAIN_STATE_VERSION = 1;
 /** `__metadata__` of model.safetensors and optimizer.safetensors. */
 export const MODEL_FILE_FORMAT = "strata-model";
 export const OPTIMIZER_FILE_FORMAT = "strata-optimizer";
+export const ADAPTER_FILE_FORMAT = "strata-adapter";
 export const CHECKPOINT_FILE_VERSION = 1;
 
 export const RUN_FILE = "run.json";
@@ -63,6 +65,8 @@ export interface ValPoint {
   perplexity: number;
   /** The training-span loss measured at the same time, the same way. */
   trainLoss?: number;
+  /** Further held-out figures (DPO: reward margin, preference accuracy). */
+  metrics?: Record<string, number>;
 }
 
 /** state.json: everything besides tensors that an exact resume needs. */
@@ -89,9 +93,16 @@ export interface OptimizerState {
   tensors: Record<string, TensorData>;
 }
 
+/** A LoRA adapter saved beside the (frozen) base weights: tensors and string metadata (lora.alpha, …). */
+export interface AdapterState {
+  metadata: Record<string, string>;
+  tensors: Record<string, TensorData>;
+}
+
 export interface CheckpointInput {
   stateDict: StateDict;
   optimizer?: OptimizerState;
+  adapter?: AdapterState;
   state: TrainState;
 }
 
@@ -105,6 +116,8 @@ export interface Checkpoint {
   dir: string;
   /** Present when read with `{ optimizer: true }`. */
   optimizer?: OptimizerState;
+  /** Present when the run trains a LoRA adapter. */
+  adapter?: AdapterState;
 }
 
 export interface ReadCheckpointOptions {
@@ -192,7 +205,7 @@ const StateSchema = z.object({
   lr: finite,
   history: z.object({
     train: z.array(z.object({ step: z.number().int(), loss: z.number(), lr: z.number() })),
-    val: z.array(z.object({ step: z.number().int(), loss: z.number(), perplexity: z.number(), trainLoss: z.number().optional() })),
+    val: z.array(z.object({ step: z.number().int(), loss: z.number(), perplexity: z.number(), trainLoss: z.number().optional(), metrics: z.record(z.string(), z.number()).optional() })),
   }),
   elapsedMs: z.number().nonnegative(),
 });
@@ -410,6 +423,16 @@ export async function readCheckpoint(runDir: string, options: ReadCheckpointOpti
     await mf.close();
   }
   const result: Checkpoint = { run, tokenizer, stateDict, step, state, dir };
+  const adapterPath = join(dir, "adapter.safetensors");
+  if (await stat(adapterPath).then(() => true, () => false)) {
+    const af = await openCheckpointFile(adapterPath, ADAPTER_FILE_FORMAT, step);
+    try {
+      const { "strata.format": _f, "strata.version": _v, "strata.step": _s, ...metadata } = af.metadata;
+      result.adapter = { metadata, tensors: await readTensors(af, null) };
+    } finally {
+      await af.close();
+    }
+  }
   if (options.optimizer) {
     const of = await openCheckpointFile(join(dir, "optimizer.safetensors"), OPTIMIZER_FILE_FORMAT, step);
     try {
@@ -489,6 +512,9 @@ export async function writeCheckpoint(runDir: string, input: CheckpointInput): P
     bytes += await writeSafetensors(join(tmp, "model.safetensors"), Object.fromEntries(names.map((n) => [n, input.stateDict[n]!])), { metadata: { "strata.format": MODEL_FILE_FORMAT, ...meta } });
     if (input.optimizer) {
       bytes += await writeSafetensors(join(tmp, "optimizer.safetensors"), input.optimizer.tensors, { metadata: { ...input.optimizer.metadata, "strata.format": OPTIMIZER_FILE_FORMAT, ...meta } });
+    }
+    if (input.adapter) {
+      bytes += await writeSafetensors(join(tmp, "adapter.safetensors"), input.adapter.tensors, { metadata: { ...input.adapter.metadata, "strata.format": ADAPTER_FILE_FORMAT, ...meta } });
     }
     const stateText = JSON.stringify({ ...input.state, format: TRAIN_STATE_FORMAT, version: TRAIN_STATE_VERSION }) + "\n";
     await writeFileAtomic(join(tmp, "state.json"), stateText);

@@ -14,10 +14,21 @@ export interface InitOptions {
   std?: number;
 }
 
-/** y = x Wᵀ (+ b) with W [out, in]; llama's projections have no bias, Qwen2's Q/K/V have one. */
+/** Something added to a Linear's output (a LoRA adapter, src/nn/lora.ts); null when switched off. */
+export interface LinearAdapter {
+  delta(x: Tensor): Tensor | null;
+  /** The whole product x Wᵀ + delta in one op, when the adapter can fuse it (else null: `delta` is added). */
+  fused?(x: Tensor, weight: Tensor): Tensor | null;
+}
+
+/**
+ * y = x Wᵀ (+ b) with W [out, in]; llama's projections have no bias, Qwen2's Q/K/V have one. An
+ * attached adapter adds its delta; it is not a registered child, so state dicts stay the base's.
+ */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  adapter: LinearAdapter | null = null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions & { bias?: boolean }) {
     super();
@@ -26,8 +37,12 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const fused = this.adapter?.fused?.(x, this.weight);
+    if (fused) return this.bias ? add(fused, this.bias) : fused;
     const y = linear(x, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    const out = this.bias ? add(y, this.bias) : y;
+    const d = this.adapter?.delta(x);
+    return d ? add(out, d) : out;
   }
 }
 

@@ -17,6 +17,8 @@ export interface ChartInput {
   /** Label → value pairs shown under the heading (model, data, settings). */
   facts: ReadonlyArray<readonly [string, string]>;
   tokensPerSecond?: number;
+  /** The small heading above the title (default "Strata · pretraining"). */
+  eyebrow?: string;
 }
 
 const esc = escapeHtml;
@@ -128,6 +130,18 @@ function lineChart(id: string, title: string, series: Series[], xMax: number, yL
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${id}-title"><title id="${id}-title">${esc(title)}</title>\n${parts.join("\n")}\n</svg>`;
 }
 
+/** Held-out figures beyond the loss (DPO: reward margin, preference accuracy) by evaluation, when present. */
+function metricsSection(val: readonly ValPoint[]): string {
+  const names = [...new Set(val.flatMap((v) => Object.keys(v.metrics ?? {})))];
+  if (names.length === 0) return "";
+  const steps = Math.max(1, ...val.map((v) => v.step));
+  const charts = names.map((name) => {
+    const points = val.filter((v) => v.metrics?.[name] !== undefined).map((v) => ({ step: v.step, value: v.metrics![name]! }));
+    return `<h3>${esc(name)}</h3><figure>${lineChart(`m-${name}`, `${name} on the held-out split by step`, [{ cls: "valline", points, dots: true }], steps, name, (x) => x.toFixed(2))}</figure>`;
+  });
+  return `\n<section>\n<h2>Held-out metrics</h2>\n<p class="note">Measured on the validation split at each evaluation.</p>\n${charts.join("\n")}\n</section>`;
+}
+
 /** The page. */
 export function renderLossChart(input: ChartInput): string {
   const { train, val } = input.history;
@@ -139,7 +153,7 @@ export function renderLossChart(input: ChartInput): string {
   const card = (label: string, value: string, cls = ""): string => `<div class="card${cls ? ` ${cls}` : ""}"><div class="label">${esc(label)}</div><div class="value">${value}</div></div>`;
   return htmlPage({
     title: input.title,
-    eyebrow: "Strata · pretraining",
+    eyebrow: input.eyebrow ?? "Strata · pretraining",
     css: CSS,
     header: `<dl class="meta">${input.facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`,
     main: `<div class="cards">
@@ -148,7 +162,8 @@ ${card(lastVal?.trainLoss !== undefined ? "Training loss" : "Training loss (last
 ${card("Validation loss", fmt(lastVal?.loss), "val")}
 ${card("Val. perplexity", fmt(lastVal?.perplexity, 2), "val")}
 ${card("Tokens/s", input.tokensPerSecond !== undefined ? Math.round(input.tokensPerSecond).toLocaleString("en-US") : "—")}
-</div>
+${Object.entries(lastVal?.metrics ?? {}).map(([k, v]) => card(`Held-out ${k}`, fmt(v))).join("\n")}
+</div>${metricsSection(val)}
 <section>
 <h2>Loss</h2>
 <p class="legend"><span><i class="sw" style="background:var(--accent)"></i>training loss per step${train.length > 1500 ? " (averaged over buckets)" : ""}</span><span><i class="sw" style="background:var(--val)"></i>validation loss</span></p>

@@ -12,3 +12,7 @@ export { type MemoryEstimate, checkTrainingMemory, estimateTrainingMemory, forma
 export { type ModelShape, type Preset, type PresetName, PRESETS, PRESET_NAMES, getPreset, isPresetName, presetParameters } from "./presets.js";
 export { DEFAULT_TRAIN_SETTINGS, type TrainSettings, resolveSettings } from "./settings.js";
 export { type ChartInput, renderLossChart } from "./chart.js";
+export { finetune, type FinetuneEvent, type FinetuneMethod, type FinetuneObjective, type FinetuneOptions, type FinetuneResult } from "./finetune.js";
+export { loadFinetuneBase, type FinetuneBase } from "./finetune-base.js";
+export { DpoStepper, SftStepper, dpoLoss, sequenceLogProbs } from "./finetune-steppers.js";
+export { type EncodedSummary, encodePreference, encodeSft, maskedConversation } from "./sft-data.js";

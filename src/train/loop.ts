@@ -28,6 +28,21 @@ import type { Stepper } from "./stepper.js";
 
 const EVAL_SEED_OFFSET = 0xe7a1;
 
+/**
+ * Where a fine-tuning run's batches come from (pretraining samples windows of the token file
+ * instead): micro-batch k of the whole run, and fixed evaluation batches.
+ */
+export interface BatchSource {
+  train(k: number): Batch;
+  evalBatches(): { train: Batch[]; val: Batch[] };
+  /** One line for the chart's "Data" row. */
+  describe: string;
+  sizes: { tokens: number; trainTokens: number; valTokens: number };
+}
+
+/** What the loop needs of a run: an opened pretraining run (token windows) or a fine-tuning run (a BatchSource). */
+export type LoopRun = Omit<OpenedRun, "ds" | "split" | "existing" | "gpuCtx" | "close"> & { ds?: TokenDataset; split?: { train: TokenRange; val: TokenRange } };
+
 export interface LoopOptions {
   signal?: AbortSignal | undefined;
   emit: TrainListener;
@@ -40,6 +55,10 @@ export interface LoopOptions {
   device: string;
   /** When the session started (performance.now()), for elapsed times. */
   t0: number;
+  /** Stop when the validation loss has not improved for this many evaluations in a row. */
+  earlyStopPatience?: number | undefined;
+  /** The chart's title (default "Pretraining"). */
+  title?: string | undefined;
 }
 
 /** Mean loss over `batches` batches of a span, drawn by a generator seeded afresh (same batches every time). */
@@ -60,8 +79,11 @@ function diverged(step: number, what: string, value: number, history: readonly L
 }
 
 /** Runs `run` from its current step to settings.steps with `stepper`; see the file comment. */
-export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions): Promise<PretrainResult> {
-  const { runDir, config, settings, memory, files, ds, split, model, opt, dataRng } = run;
+export async function trainLoop(run: LoopRun, stepper: Stepper, o: LoopOptions): Promise<PretrainResult> {
+  const { runDir, config, settings, memory, files, model, opt, dataRng, source } = run;
+  if (!source && (!run.ds || !run.split)) throw new StrataError("INTERNAL", "trainLoop: a run needs a token dataset or a batch source");
+  const ds = run.ds!;
+  const split = run.split!;
   let { step, data, lastSaved } = run;
   const { history, elapsedBefore, resumedFrom } = run;
   const { emit, signal, t0, device } = o;
@@ -76,12 +98,12 @@ export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions
     ["Run", runDir],
     ["Model", `llama · ${config.layers} layers · ${config.heads} heads (${config.kvHeads} kv) · width ${config.dim} · ffn ${config.ffnDim} · vocab ${config.vocab} · ${memory.parameters.toLocaleString("en-US")} parameters`],
     ["Training", `batch ${settings.batchSize} × block ${settings.blockSize} × accum ${settings.gradAccum} · lr ${settings.lr} → ${settings.minLr} (warm-up ${settings.warmupSteps}, cosine to ${settings.decaySteps}) · AdamW β ${settings.beta1}/${settings.beta2}, wd ${settings.weightDecay} · clip ${settings.gradClip}`],
-    ["Data", `${files.join(", ")} · ${ds.length.toLocaleString("en-US")} tokens (${split.val.length.toLocaleString("en-US")} held out)`],
+    ["Data", source ? source.describe : `${files.join(", ")} · ${ds.length.toLocaleString("en-US")} tokens (${split.val.length.toLocaleString("en-US")} held out)`],
   ];
   const sessionRate = (): number => (trainMs > 0 ? ((step - startStep) * tokensPerStep) / (trainMs / 1000) : 0);
   const writeChart = async (): Promise<void> => {
     if (!chartPath) return;
-    await writeFileAtomic(chartPath, renderLossChart({ title: `Pretraining: ${runDir.split("/").pop() ?? runDir}`, history, steps: settings.steps, facts: facts(), tokensPerSecond: sessionRate() }));
+    await writeFileAtomic(chartPath, renderLossChart({ title: `${o.title ?? "Pretraining"}: ${runDir.split("/").pop() ?? runDir}`, ...(o.title ? { eyebrow: "Strata · fine-tuning" } : {}), history, steps: settings.steps, facts: facts(), tokensPerSecond: sessionRate() }));
   };
   const save = async (): Promise<string> => {
     const state: TrainState = {
@@ -95,7 +117,8 @@ export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions
       elapsedMs: elapsedBefore + (performance.now() - t0),
     };
     await stepper.download();
-    const { dir } = await writeCheckpoint(runDir, { stateDict: model.stateDict({ copy: false }), optimizer: { tensors: opt.stateTensors(), metadata: opt.stateMetadata() }, state });
+    const adapter = run.adapterState?.();
+    const { dir } = await writeCheckpoint(runDir, { stateDict: model.stateDict({ copy: false }), optimizer: { tensors: opt.stateTensors(), metadata: opt.stateMetadata() }, state, ...(adapter ? { adapter } : {}) });
     lastSaved = step;
     if (o.keepCheckpoints) await pruneCheckpoints(runDir, o.keepCheckpoints);
     await writeChart();
@@ -103,14 +126,34 @@ export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions
     return dir;
   };
   const lossOf = (b: Batch): Promise<number> => stepper.loss(b);
+  const fixed = source?.evalBatches();
+  const meanLoss = async (bs: readonly Batch[]): Promise<number> => {
+    let sum = 0;
+    for (const b of bs) sum += await lossOf(b);
+    return sum / bs.length;
+  };
   const evaluate = async (): Promise<ValPoint> => {
-    const trainLoss = await estimateLoss(lossOf, ds, split.train, settings, settings.seed + EVAL_SEED_OFFSET);
-    const valLoss = await estimateLoss(lossOf, ds, split.val, settings, settings.seed + EVAL_SEED_OFFSET + 1);
+    const trainLoss = fixed ? await meanLoss(fixed.train) : await estimateLoss(lossOf, ds, split.train, settings, settings.seed + EVAL_SEED_OFFSET);
+    const valLoss = fixed ? await meanLoss(fixed.val) : await estimateLoss(lossOf, ds, split.val, settings, settings.seed + EVAL_SEED_OFFSET + 1);
     const point: ValPoint = { step, loss: valLoss, perplexity: Math.exp(valLoss), trainLoss };
+    if (fixed && stepper.metrics) point.metrics = await stepper.metrics(fixed.val);
     history.val.push(point);
-    emit({ type: "eval", step, trainLoss, valLoss, valPerplexity: point.perplexity });
+    emit({ type: "eval", step, trainLoss, valLoss, valPerplexity: point.perplexity, ...(point.metrics ? { metrics: point.metrics } : {}) });
     return point;
   };
+  // Early stop: evaluations since the best validation loss, counted over the whole history (so a resume continues the count).
+  const sinceBest = (): number => {
+    let best = Infinity;
+    let since = 0;
+    for (const p of history.val) {
+      if (p.loss < best) {
+        best = p.loss;
+        since = 0;
+      } else since++;
+    }
+    return since;
+  };
+  let stoppedEarly = false;
 
   let checkpointDir = lastSaved !== null ? join(runDir, "checkpoints", `step-${lastSaved}`) : "";
   while (step < settings.steps) {
@@ -125,7 +168,7 @@ export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions
     // The same batches in the same order on every device; one host wait per step on the GPU.
     const batches: Batch[] = [];
     for (let micro = 0; micro < settings.gradAccum; micro++) {
-      batches.push(sampleBatch(ds, split.train, settings.batchSize, settings.blockSize, dataRng));
+      batches.push(source ? source.train(Math.round(data.samples / settings.batchSize)) : sampleBatch(ds, split.train, settings.batchSize, settings.blockSize, dataRng));
       data = { samples: data.samples + settings.batchSize, tokens: data.tokens + settings.batchSize * settings.blockSize };
     }
     const { losses, norm } = await stepper.accumulate(batches);
@@ -146,8 +189,17 @@ export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions
     const rate = (recent.length * tokensPerStep) / (recent.reduce((a, b) => a + b, 0) / 1000);
     emit({ type: "step", step, steps: settings.steps, loss, lr, gradNorm: norm, tokensPerSecond: rate, elapsedMs: performance.now() - t0 });
     o.onProgress?.({ phase: "train", done: step, total: settings.steps });
-    if (step % settings.evalInterval === 0 || step === settings.steps) await evaluate();
+    let evaluated = false;
+    if (step % settings.evalInterval === 0 || step === settings.steps) {
+      await evaluate();
+      evaluated = true;
+    }
     if (step % settings.checkpointInterval === 0 || step === settings.steps) checkpointDir = await save();
+    if (evaluated && o.earlyStopPatience && sinceBest() >= o.earlyStopPatience) {
+      stoppedEarly = true;
+      emit({ type: "early-stop", step, bestValLoss: Math.min(...history.val.map((p) => p.loss)) });
+      break;
+    }
   }
 
   // ---- nothing left to do (resumed at or past the target) still reports the figures
@@ -169,7 +221,8 @@ export async function trainLoop(run: OpenedRun, stepper: Stepper, o: LoopOptions
     model: config,
     settings,
     memory,
-    dataset: { tokens: ds.length, trainTokens: split.train.length, valTokens: split.val.length },
+    dataset: source ? source.sizes : { tokens: ds.length, trainTokens: split.train.length, valTokens: split.val.length },
     elapsedMs: performance.now() - t0,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
   };
 }

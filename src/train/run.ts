@@ -10,7 +10,9 @@ import type { LongOperationOptions } from "../core/events.js";
 import {
   type LossPoint, type RunConfig, type ValPoint, assertSameModel, cleanCheckpointLeftovers, latestStep, readCheckpoint, readRunConfig, writeRunConfig,
 } from "../formats/checkpoint.js";
+import type { AdapterState } from "../formats/checkpoint.js";
 import type { GpuContext, GpuOptions } from "../nn/gpu/context.js";
+import type { BatchSource } from "./loop.js";
 import { Llama, type LlamaConfig, validateConfig } from "../nn/index.js";
 import { type DeviceName, Rng } from "../tensor/index.js";
 import { Tokenizer, loadTokenizer } from "../tokenizer/index.js";
@@ -24,7 +26,8 @@ export type TrainEvent =
   | { type: "dataset"; tokens: number; trainTokens: number; valTokens: number; reused: boolean }
   | { type: "start"; step: number; steps: number; parameters: number; memory: MemoryEstimate; resumedFrom: number | null; tokensPerStep: number; device: string }
   | { type: "step"; step: number; steps: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedMs: number }
-  | { type: "eval"; step: number; trainLoss: number; valLoss: number; valPerplexity: number }
+  | { type: "eval"; step: number; trainLoss: number; valLoss: number; valPerplexity: number; metrics?: Record<string, number> }
+  | { type: "early-stop"; step: number; bestValLoss: number }
   | { type: "checkpoint"; step: number; dir: string };
 
 export type TrainListener = (event: TrainEvent) => void;
@@ -80,6 +83,8 @@ export interface PretrainResult {
   memory: MemoryEstimate;
   dataset: { tokens: number; trainTokens: number; valTokens: number };
   elapsedMs: number;
+  /** Set when validation loss stopped improving before the last step. */
+  stoppedEarly?: boolean;
 }
 
 const RESUME_CHANGEABLE = new Set<keyof TrainSettings>(["steps", "evalInterval", "evalBatches", "checkpointInterval"]);
@@ -123,6 +128,10 @@ export interface OpenedRun {
   lastSaved: number | null;
   /** The GPU, opened when the run asked for it. */
   gpuCtx: GpuContext | null;
+  /** Fine-tuning: the batches (pretraining samples windows of `ds`). */
+  source?: BatchSource;
+  /** Fine-tuning with LoRA: the adapter to save in each checkpoint. */
+  adapterState?: () => AdapterState;
   /** Closes the dataset and the GPU. */
   close(): void;
 }

@@ -30,6 +30,8 @@ export interface Stepper {
   download(): Promise<void>;
   /** Frees what the stepper holds (device buffers); the model and optimizer stay usable. */
   release(): void;
+  /** Further held-out figures over fixed batches (DPO: reward margin and accuracy); optional. */
+  metrics?(batches: readonly Batch[]): Promise<Record<string, number>>;
 }
 
 /** The engine's autograd on the CPU: `model.loss(...).backward()`, `clipGradNorm`, `AdamW.step`. */

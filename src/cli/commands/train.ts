@@ -17,6 +17,7 @@ import { usageError } from "../errors.js";
 import { parseByteSize, parsePositiveInt } from "../options.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { registerFinetune } from "./train-finetune.js";
 
 interface TokenizerFlags {
   data?: string[];
@@ -87,18 +88,18 @@ function loadConfig(ref: string): Preset & { vocab?: number } {
   return { name: ref, description: `from ${ref}`, model, train: (c.train ?? {}) as Partial<TrainSettings>, tokenizer: c.tokenizer ?? { kind: "bytes" }, ...(vocab !== undefined ? { vocab } : {}) };
 }
 
-function parseNumber(name: string, value: string | undefined, min: number, max: number, example: string): number | undefined {
+export function parseNumber(name: string, value: string | undefined, min: number, max: number, example: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= min || n > max) throw usageError(`${name} must be a number above ${min} and at most ${max}, got "${value}"`, `e.g. ${name} ${example}`);
   return n;
 }
 
-function intFlag(name: string, value: string | undefined, max: number): number | undefined {
+export function intFlag(name: string, value: string | undefined, max: number): number | undefined {
   return value === undefined ? undefined : parsePositiveInt(name, value, 1, max);
 }
 
-function formatDuration(seconds: number): string {
+export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
   const s = Math.round(seconds);
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
@@ -107,7 +108,7 @@ function formatDuration(seconds: number): string {
 // ---------------------------------------------------------------- progress
 
 /** A bar with loss, rate and ETA on a terminal; a plain line every few seconds (and every evaluation) otherwise. */
-function trainDisplay(): { onEvent: (e: TrainEvent) => void; onProgress: (e: ProgressEvent) => void; stop: () => void } {
+export function trainDisplay(): { onEvent: (e: TrainEvent) => void; onProgress: (e: ProgressEvent) => void; stop: () => void } {
   const interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
   const generic = progressDisplay();
   let bar: cliProgress.SingleBar | null = null;
@@ -161,7 +162,10 @@ function trainDisplay(): { onEvent: (e: TrainEvent) => void; onProgress: (e: Pro
           break;
         }
         case "eval":
-          write(`eval at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)} (perplexity ${e.valPerplexity.toFixed(2)})`);
+          write(`eval at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)} (perplexity ${e.valPerplexity.toFixed(2)})${e.metrics ? `, ${Object.entries(e.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}` : ""}`);
+          break;
+        case "early-stop":
+          write(`early stop at step ${e.step}: the validation loss has not improved on ${e.bestValLoss.toFixed(4)}`);
           break;
         case "checkpoint":
           write(`checkpoint: ${e.dir}`);
@@ -181,7 +185,7 @@ function trainDisplay(): { onEvent: (e: TrainEvent) => void; onProgress: (e: Pro
  * server) can follow a run without parsing the human progress on stderr. Progress of the
  * tokenize and tokenizer phases is thinned to a few lines a second; training events are all kept.
  */
-function eventLog(path: string): { onEvent: (e: TrainEvent) => void; onProgress: (e: ProgressEvent) => void; close: () => void } {
+export function eventLog(path: string): { onEvent: (e: TrainEvent) => void; onProgress: (e: ProgressEvent) => void; close: () => void } {
   let fd: number | null;
   try {
     fd = openSync(path, "a");
@@ -213,8 +217,8 @@ function eventLog(path: string): { onEvent: (e: TrainEvent) => void; onProgress:
 export function registerTrain(program: Command): void {
   const train = program
     .command("train")
-    .description("train a tokenizer or pretrain a language model on text files")
-    .addHelpText("after", "\nExamples:\n  strata train tokenizer --data input.txt --vocab 1024 --out tok.json\n  strata train pretrain --data input.txt --config tiny --out runs/tiny");
+    .description("train a tokenizer, pretrain a language model on text files, or fine-tune one (sft, dpo)")
+    .addHelpText("after", "\nExamples:\n  strata train tokenizer --data input.txt --vocab 1024 --out tok.json\n  strata train pretrain --data input.txt --config tiny --out runs/tiny\n  strata train sft --base builtin:runs/tiny --data chat.jsonl --method lora --out runs/tiny-sft");
 
   train
     .command("tokenizer")
@@ -370,9 +374,10 @@ export function registerTrain(program: Command): void {
         log?.close();
       }
     }));
+  registerFinetune(train);
 }
 
-function parseSeed(value: string): number {
+export function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) throw usageError(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, got "${value}"`, "e.g. --seed 1337");
   return n;

@@ -26,3 +26,4 @@ export { SUPPORTED_ARCHITECTURES, type SupportedArchitecture, ggufArchitecture, 
 export { vocabSpecFromGguf, vocabTokenizerFromGguf } from "./vocab-import.js";
 export { inspectGguf, type GgufInspection, type Verdict } from "./inspect.js";
 export { canScanFinite, firstNonFiniteStored } from "./finite-scan.js";
+export { exportLoraGguf, loraGgufTensors, type LoraGgufExportInput } from "./lora-export.js";

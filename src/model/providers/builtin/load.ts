@@ -1,14 +1,14 @@
 // Where a builtin: model comes from: a training run directory (its newest checkpoint, or the one
 // `#step=` names), read through src/formats/checkpoint.ts, or a llama/qwen2-architecture GGUF file,
 // imported and dequantized through src/formats/gguf. Either way the result is a Strata `Llama`
-// with its tokenizer.
+// with its tokenizer; a LoRA run's adapter rides on its base unmerged.
 import { open, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { StrataError, throwIfAborted } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
 import { readCheckpoint } from "../../../formats/checkpoint.js";
 import { importLlamaGguf } from "../../../formats/gguf/index.js";
-import { Llama, type LlamaConfig, type StateDict } from "../../../nn/index.js";
+import { Llama, type LlamaConfig, type StateDict, loadLora } from "../../../nn/index.js";
 import type { TextTokenizer } from "../../../tokenizer/index.js";
 import { assertFiniteWeights } from "../../finite-check.js";
 
@@ -52,8 +52,14 @@ export async function loadBuiltinParts(target: string, options: { step?: number;
   if (st.isDirectory()) {
     const ckpt = await readCheckpoint(path, options.step === undefined ? {} : { step: options.step });
     assertFiniteWeights(ckpt.stateDict, `the checkpoint ${basename(path)}@step-${ckpt.step}`);
+    const model = llamaFromStateDict(ckpt.run.model, ckpt.stateDict);
+    // A LoRA run: the frozen base with its adapter attached, unmerged (W x + alpha/r · B A x).
+    if (ckpt.adapter) {
+      assertFiniteWeights(ckpt.adapter.tensors, `the adapter of ${basename(path)}@step-${ckpt.step}`);
+      loadLora(model, ckpt.adapter.tensors, Number(ckpt.adapter.metadata["lora.alpha"]));
+    }
     return {
-      model: llamaFromStateDict(ckpt.run.model, ckpt.stateDict),
+      model,
       tokenizer: ckpt.tokenizer,
       name: `${basename(path)}@step-${ckpt.step}`,
       origin: { kind: "checkpoint", runDir: path, step: ckpt.step },
