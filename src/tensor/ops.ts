@@ -17,7 +17,8 @@ import { reduceMax, reduceSum } from "./kernels/reduce.js";
 import {
   type Shape, broadcastShapes, broadcastStrides, contiguousStrides, fmtShape, normAxes, normAxis, numel, reducedShape, resolveReshape, shapeEquals, shapeError,
 } from "./shape.js";
-import { Tensor, fromOp } from "./tensor.js";
+import { detachQuantized, quantizedTwin } from "./quantized.js";
+import { Tensor, fromOp, isGradEnabled } from "./tensor.js";
 
 export type TensorLike = Tensor | number;
 
@@ -421,6 +422,12 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   if (!w.isContiguous()) return matmul(x, transpose(w, 0, 1));
   const xc = contiguous(x);
   const rows = inF === 0 ? 0 : xc.size / inF;
+  if (isGradEnabled() && w.requiresGrad) detachQuantized(w); // it is being trained: its values will change
+  else if (!(isGradEnabled() && xc.requiresGrad)) {
+    // Inference on a weight that has GGUF blocks beside it (src/tensor/quantized.ts): multiply by the blocks.
+    const q = quantizedTwin(w);
+    if (q) return new Tensor(backend().qmatmul(q.type, q.bytes, outF, inF, xc.data, xc.offset, rows), [...x.shape.slice(0, -1), outF]);
+  }
   const wd = w.contiguousData();
   const y = new Float32Array(rows * outF);
   backend().gemm(false, true, rows, outF, inF, 1, xc.data, xc.offset, Math.max(inF, 1), wd, 0, Math.max(inF, 1), 0, y, 0, Math.max(outF, 1));

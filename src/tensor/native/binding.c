@@ -13,6 +13,7 @@
 //   attentionForward(dims, q, k, v, out, lse)        attentionBackward(dims, q, k, v, dout, out, lse, dq|null, dk|null, dv|null)
 //       — dims: Float64Array [qOff, qsB, qsT, qsH, kOff, ksB, ksT, ksH, vOff, vsB, vsT, vsH, B, T, S, Hq, Hkv, D, scale, causal]
 //   setThreads(n) (OpenBLAS and the kernel pool), getThreads(), config()
+//   qmatmul(...), qmatmulConfig(...) — products with quantized weights, see binding-quant.c
 
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -407,6 +408,9 @@ static napi_value Config(napi_env env, napi_callback_info info) {
   return out;
 }
 
+napi_value strata_napi_qmatmul(napi_env env, napi_callback_info info);         // binding-quant.c
+napi_value strata_napi_qmatmul_config(napi_env env, napi_callback_info info);  // binding-quant.c
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -422,6 +426,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, Config, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"qmatmul", NULL, strata_napi_qmatmul, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"qmatmulConfig", NULL, strata_napi_qmatmul_config, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

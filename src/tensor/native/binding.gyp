@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "strata_native",
-      "sources": ["binding.c", "kernels.c"],
+      "sources": ["binding.c", "kernels.c", "quant.c", "binding-quant.c"],
       "cflags": ["-O3", "-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-Wall", "-Wextra"],
       "libraries": ["-lopenblas", "-lpthread", "-lm"]
     }
