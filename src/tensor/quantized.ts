@@ -17,7 +17,8 @@ export interface QuantizedWeight {
   bytes: Uint8Array;
 }
 
-const twins = new WeakMap<Tensor, QuantizedWeight>();
+/** Each twin with the elements its per-use spot check reads and the values the blocks give there. */
+const twins = new WeakMap<Tensor, { q: QuantizedWeight; at: number[]; want: Float32Array }>();
 
 /** The float value the blocks hold at element i of the row-major [out, in] matrix. */
 function valueAt(q: QuantizedWeight, i: number): number {
@@ -55,18 +56,21 @@ export function attachQuantized(w: Tensor, q: QuantizedWeight): void {
   const need = ((outF * inF) / QK) * QUANT_BLOCK_BYTES[q.type];
   if (q.bytes.length !== need) throw new StrataError("USAGE", `a ${outF}×${inF} ${q.type} matrix takes ${need} bytes, got ${q.bytes.length}`, "pass the tensor's own GGUF bytes");
   if (w.size > 0 && !agrees(w, q, 64)) throw new StrataError("USAGE", `the ${q.type} blocks do not hold the weight's values`, "attach the blocks the weight was dequantized from");
-  twins.set(w, q);
+  const at = w.size > 0 ? probes(w.size, 3) : [];
+  twins.set(w, { q, at, want: Float32Array.from(at, (i) => valueAt(q, i)) });
 }
 
 /** The quantized twin of `w`, if it has one that still describes its values. */
 export function quantizedTwin(w: Tensor): QuantizedWeight | undefined {
-  const q = twins.get(w);
-  if (!q) return undefined;
-  if (!agrees(w, q, 4)) {
-    twins.delete(w);
-    return undefined;
+  const t = twins.get(w);
+  if (!t) return undefined;
+  for (let k = 0; k < t.at.length; k++) {
+    if (w.data[w.offset + t.at[k]!] !== t.want[k]) {
+      twins.delete(w);
+      return undefined;
+    }
   }
-  return q;
+  return t.q;
 }
 
 /** Forgets the twin of `w` (its values are about to change). */

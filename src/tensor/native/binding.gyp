@@ -3,7 +3,7 @@
     {
       "target_name": "strata_native",
       "sources": ["binding.c", "kernels.c", "quant.c", "binding-quant.c"],
-      "cflags": ["-O3", "-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-Wall", "-Wextra"],
+      "cflags": ["-O3", "-std=gnu11", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wextra"],
       "libraries": ["-lopenblas", "-lpthread", "-lm"]
     }
   ]

@@ -138,6 +138,7 @@ __attribute__((target("avx2,fma,f16c"))) static float dot_row_avx2(int type, con
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
+
 #endif
 
 typedef float (*dot_fn)(int, const uint8_t*, const float*, const int8_t*, size_t);
