@@ -16,3 +16,4 @@ export { type RopeScaling } from "./kernels/rows.js";
 export { type DeviceName, DEVICES, parseDevice } from "./device.js";
 export { type QuantizedWeight, type QuantType, attachQuantized, detachQuantized, quantizedTwin } from "./quantized.js";
 export { qmatmulReference, dequantizeRows } from "./kernels/quant.js";
+export { type AdamWStep, adamwReference, scaleReference, sumSquaresReference } from "./kernels/optim.js";

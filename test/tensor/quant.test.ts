@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { quantizeQ4_0, quantizeQ8_0 } from "../../src/formats/gguf/index.js";
 import {
-  Rng, Tensor, attachQuantized, quantizedKernel, backendInfo, dequantizeRows, linear, noGrad, qmatmulReference, quantizedTwin, referenceGemm, setThreads, withBackend,
+  Rng, Tensor, adamwReference, attachQuantized, quantizedKernel, scaleReference, sumSquaresReference, backendInfo, dequantizeRows, linear, noGrad, qmatmulReference, quantizedTwin, referenceGemm, setThreads, withBackend,
 } from "../../src/tensor/index.js";
 import { backend } from "../../src/tensor/backend.js";
 import { isStrataError } from "../helpers/errors.js";
@@ -81,6 +81,7 @@ describe("quantized products", () => {
       const x = randArray(rows * inF);
       const want = qmatmulReference(type, q, outF, inF, x, 0, rows);
       const bound = absBound(dequantizeRows(type, q, outF, inF), x, outF, inF, rows);
+      const threads = backendInfo().threads ?? 1;
       setThreads(2);
       try {
         for (const forcePortable of [false, true]) {
@@ -90,7 +91,7 @@ describe("quantized products", () => {
         }
       } finally {
         quantizedKernel(false);
-        setThreads(1);
+        setThreads(threads);
       }
     }
     assert.throws(() => native.qmatmul("Q8_0", new Uint8Array(33), 1, 32, new Float32Array(32), 0, 1), RangeError);
@@ -127,3 +128,33 @@ describe("quantized products", () => {
   });
 });
 
+
+describe("the optimizer's fused loops", { skip }, () => {
+  it("native AdamW equals the reference to the bit; sum of squares and scaling agree", () => {
+    const native = withBackend("openblas", () => backend());
+    const n = 200_003; // several pool parts and a ragged tail
+    const p0 = randArray(n), g = randArray(n, 0.01), m0 = randArray(n, 0.001), v0 = Float32Array.from(randArray(n, 0.001), (x) => x * x);
+    const h = { b1: 0.9, b2: 0.99, c1: 1 - 0.9, c2: 1 - 0.99, keep: Math.fround(1 - 1e-3 * 0.1), stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.99 ** 3), eps: 1e-8 };
+    const [pa, ma, va] = [Float32Array.from(p0), Float32Array.from(m0), Float32Array.from(v0)];
+    const [pb, mb, vb] = [Float32Array.from(p0), Float32Array.from(m0), Float32Array.from(v0)];
+    const threads = backendInfo().threads ?? 1;
+    setThreads(2);
+    try {
+      adamwReference(pa, g, ma, va, h);
+      native.adamw(pb, g, mb, vb, h);
+      assert.deepEqual(pb, pa);
+      assert.deepEqual(mb, ma);
+      assert.deepEqual(vb, va);
+      assert.notDeepEqual(pa, p0, "the update changed something");
+      const want = sumSquaresReference(g);
+      assert.ok(Math.abs(native.sumSquares(g) - want) <= 1e-12 * want, "sum of squares");
+      const [ga, gb] = [Float32Array.from(g), Float32Array.from(g)];
+      scaleReference(ga, Math.fround(0.37));
+      native.scale(gb, Math.fround(0.37));
+      assert.deepEqual(gb, ga);
+    } finally {
+      setThreads(threads);
+    }
+    assert.throws(() => native.adamw(pb, g.subarray(1), mb, vb, h), RangeError);
+  });
+});
