@@ -15,6 +15,8 @@ import { fileURLToPath } from "node:url";
 import { StrataError } from "../core/errors.js";
 import { type AttentionDims, type HeadView, attentionBackward, attentionForward } from "./kernels/attention.js";
 import { type Gemm, referenceGemm } from "./kernels/gemm.js";
+import { type AdamWStep, adamwReference, scaleReference, sumSquaresReference } from "./kernels/optim.js";
+import { type QuantType, QUANT_TYPE_ID, checkQmatmulArgs, qmatmulReference } from "./kernels/quant.js";
 import { crossEntropyRows, crossEntropyRowsBackward, rmsNormRows, rmsNormRowsBackward, swiglu, swigluBackward } from "./kernels/rows.js";
 
 export type BackendName = "reference" | "openblas";
@@ -46,6 +48,14 @@ export interface Backend {
   attentionBackward(
     dout: Float32Array, out: Float32Array, lse: Float32Array, q: HeadView, k: HeadView, v: HeadView, dims: AttentionDims, want: { q: boolean; k: boolean; v: boolean },
   ): { dq: Float32Array | null; dk: Float32Array | null; dv: Float32Array | null };
+  /** y [rows, out] = x [rows, in] (from xOff) · Wᵀ, W [out, in] in GGUF `type` blocks; x is quantized to Q8_0 first (kernels/quant.ts). */
+  qmatmul(type: QuantType, w: Uint8Array, outF: number, inF: number, x: Float32Array, xOff: number, rows: number): Float32Array;
+  /** One AdamW update in place (kernels/optim.ts); p, g, m and v have equal lengths. */
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, step: AdamWStep): void;
+  /** Σ g² in float64. */
+  sumSquares(g: Float32Array): number;
+  /** g ← g · s in place. */
+  scale(g: Float32Array, s: number): void;
 }
 
 /** The addon's exports (src/tensor/native/binding.c). */
@@ -63,6 +73,11 @@ interface NativeAddon {
     dims: Float64Array, q: Float32Array, k: Float32Array, v: Float32Array, dout: Float32Array, out: Float32Array, lse: Float32Array,
     dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null,
   ): void;
+  qmatmul(type: number, w: Uint8Array, outF: number, inF: number, x: Float32Array, xOff: number, rows: number, y: Float32Array): void;
+  qmatmulConfig(forcePortable?: boolean): string;
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, hp: Float64Array): void;
+  sumSquares(g: Float32Array): number;
+  scale(g: Float32Array, s: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   config(): string;
@@ -82,6 +97,10 @@ export const referenceBackend: Backend = {
   crossEntropyBackward: crossEntropyRowsBackward,
   attention: (q, k, v, dims) => attentionForward(referenceGemm, q, k, v, dims),
   attentionBackward: (dout, out, lse, q, k, v, dims, want) => attentionBackward(referenceGemm, dout, out, lse, q, k, v, dims, want),
+  qmatmul: qmatmulReference,
+  adamw: adamwReference,
+  sumSquares: sumSquaresReference,
+  scale: scaleReference,
 };
 
 let native: NativeAddon | null | undefined; // undefined: not tried yet
@@ -175,6 +194,20 @@ function nativeBackend(addon: NativeAddon): Backend {
       addon.attentionBackward(attnDims(q, k, v, dims), q.data, k.data, v.data, dout, out, lse, dq, dk, dv);
       return { dq, dk, dv };
     },
+    qmatmul: (type, w, outF, inF, x, xOff, rows) => {
+      if (typeof addon.qmatmul !== "function") return qmatmulReference(type, w, outF, inF, x, xOff, rows); // an addon built before qmatmul existed
+      checkQmatmulArgs(type, w, outF, inF, x, xOff, rows);
+      const y = new Float32Array(rows * outF);
+      addon.qmatmul(QUANT_TYPE_ID[type], w, outF, inF, x, xOff, rows, y);
+      return y;
+    },
+    // An addon built before these existed falls back to the reference loops.
+    adamw: typeof addon.adamw !== "function" ? adamwReference : (p, g, m, v, h) => {
+      if (g.length !== p.length || m.length !== p.length || v.length !== p.length) throw new RangeError(`adamw: lengths differ (${p.length}, ${g.length}, ${m.length}, ${v.length})`);
+      addon.adamw(p, g, m, v, Float64Array.of(h.b1, h.b2, h.c1, h.c2, h.keep, h.stepSize, h.bc2Sqrt, h.eps));
+    },
+    sumSquares: typeof addon.sumSquares !== "function" ? sumSquaresReference : (g) => addon.sumSquares(g),
+    scale: typeof addon.scale !== "function" ? scaleReference : (g, s) => addon.scale(g, s),
   };
 }
 
@@ -249,4 +282,13 @@ export function backendInfo(): BackendInfo {
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new StrataError("USAGE", `threads must be a positive integer, got ${n}`, "pass 1 or more");
   loadNative()?.setThreads(n);
+}
+
+/**
+ * Which version of the native quantized product runs: "AVX2" or "portable C" ("reference" without
+ * the addon). `forcePortable` switches the addon to its portable C version (tests); false restores it.
+ */
+export function quantizedKernel(forcePortable = false): string {
+  const addon = loadNative();
+  return addon && typeof addon.qmatmulConfig === "function" ? addon.qmatmulConfig(forcePortable) : "reference";
 }

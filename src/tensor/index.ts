@@ -9,8 +9,11 @@ export {
 } from "./fused.js";
 export { Rng, type RngState } from "../core/random.js";
 export { type Shape, broadcastShapes, contiguousStrides, numel } from "./shape.js";
-export { type Backend, type BackendInfo, type BackendName, backend, backendInfo, referenceBackend, setBackend, setThreads, withBackend } from "./backend.js";
+export { type Backend, type BackendInfo, type BackendName, backend, backendInfo, quantizedKernel, referenceBackend, setBackend, setThreads, withBackend } from "./backend.js";
 export { type Gemm, referenceGemm } from "./kernels/gemm.js";
 export { type AttentionDims, type HeadView } from "./kernels/attention.js";
 export { type RopeScaling } from "./kernels/rows.js";
 export { type DeviceName, DEVICES, parseDevice } from "./device.js";
+export { type QuantizedWeight, type QuantType, attachQuantized, detachQuantized, quantizedTwin } from "./quantized.js";
+export { qmatmulReference, dequantizeRows } from "./kernels/quant.js";
+export { type AdamWStep, adamwReference, scaleReference, sumSquaresReference } from "./kernels/optim.js";

@@ -17,7 +17,8 @@ import { reduceMax, reduceSum } from "./kernels/reduce.js";
 import {
   type Shape, broadcastShapes, broadcastStrides, contiguousStrides, fmtShape, normAxes, normAxis, numel, reducedShape, resolveReshape, shapeEquals, shapeError,
 } from "./shape.js";
-import { Tensor, fromOp } from "./tensor.js";
+import { detachQuantized, quantizedTwin } from "./quantized.js";
+import { Tensor, fromOp, isGradEnabled } from "./tensor.js";
 
 export type TensorLike = Tensor | number;
 
@@ -410,6 +411,9 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   });
 }
 
+/** From this many rows on, `linear` multiplies by the float32 weight even when it has quantized blocks. */
+export const QUANTIZED_MAX_ROWS = 8;
+
 /**
  * x @ wᵀ for x [..., in] and a weight stored [out, in] (llama's Linear, no bias) → [..., out].
  * One product over all leading dims; the weight's gradient is computed in its own [out, in] layout.
@@ -421,6 +425,13 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   if (!w.isContiguous()) return matmul(x, transpose(w, 0, 1));
   const xc = contiguous(x);
   const rows = inF === 0 ? 0 : xc.size / inF;
+  if (isGradEnabled() && w.requiresGrad) detachQuantized(w); // it is being trained: its values will change
+  else if (rows < QUANTIZED_MAX_ROWS && !(isGradEnabled() && xc.requiresGrad)) {
+    // Decoding with a weight that has GGUF blocks beside it (src/tensor/quantized.ts): multiply by
+    // the blocks, a quarter of the bytes. A prompt's many rows are compute-bound: sgemm is faster there.
+    const q = quantizedTwin(w);
+    if (q) return new Tensor(backend().qmatmul(q.type, q.bytes, outF, inF, xc.data, xc.offset, rows), [...x.shape.slice(0, -1), outF]);
+  }
   const wd = w.contiguousData();
   const y = new Float32Array(rows * outF);
   backend().gemm(false, true, rows, outF, inF, 1, xc.data, xc.offset, Math.max(inF, 1), wd, 0, Math.max(inF, 1), 0, y, 0, Math.max(outF, 1));

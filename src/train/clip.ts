@@ -1,16 +1,13 @@
 // Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_): the L2 norm of all gradients
 // taken together; when it exceeds maxNorm every gradient is scaled by maxNorm / (norm + 1e-6).
 
-import type { Tensor } from "../tensor/index.js";
+import { type Tensor, backend } from "../tensor/index.js";
 
 /** Global L2 norm of the parameters' gradients (parameters without one count as zero), in float64. */
 export function gradNorm(params: readonly Tensor[]): number {
+  const bk = backend();
   let sum = 0;
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad.contiguousData();
-    for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
-  }
+  for (const p of params) if (p.grad) sum += bk.sumSquares(p.grad.contiguousData());
   return Math.sqrt(sum);
 }
 
@@ -22,11 +19,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): { norm
   const norm = gradNorm(params);
   if (!(maxNorm > 0) || !Number.isFinite(norm) || norm <= maxNorm) return { norm, clipped: false };
   const scale = Math.fround(maxNorm / (norm + 1e-6));
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad.data; // contiguous leaf gradient (tensor.ts keeps .grad contiguous)
-    const start = p.grad.offset;
-    for (let i = start; i < start + p.grad.size; i++) g[i] = g[i]! * scale;
-  }
+  const bk = backend();
+  for (const p of params) if (p.grad) bk.scale(p.grad.contiguousData(), scale); // a leaf's .grad is contiguous (tensor.ts): this is its storage
   return { norm, clipped: true };
 }

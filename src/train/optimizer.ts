@@ -17,7 +17,7 @@
 
 import { StrataError } from "../core/errors.js";
 import type { TensorData } from "../nn/index.js";
-import type { Tensor } from "../tensor/index.js";
+import { type Tensor, backend } from "../tensor/index.js";
 
 export interface AdamWOptions {
   lr?: number;
@@ -86,22 +86,15 @@ export class AdamW {
     const bc2Sqrt = Math.sqrt(bc2);
     const c1 = 1 - b1;
     const c2 = 1 - b2;
+    const bk = backend();
     for (let i = 0; i < this.params.length; i++) {
       const { tensor, decay } = this.params[i]!;
       if (!tensor.grad) continue;
-      const g = tensor.grad.contiguousData();
-      const p = tensor.data;
-      const m = this.m[i]!;
-      const v = this.v[i]!;
       const keep = decay && this.weightDecay > 0 ? Math.fround(1 - lr * this.weightDecay) : 1;
-      // Moments are stored (rounded) to float32 before use, as PyTorch's float32 tensors hold them;
-      // the rest is computed in float64 and rounded once, which stays within float32 rounding of torch.
-      for (let j = 0; j < p.length; j++) {
-        const gj = g[j]!;
-        m[j] = b1 * m[j]! + c1 * gj;
-        v[j] = b2 * v[j]! + c2 * gj * gj;
-        p[j] = p[j]! * keep - (stepSize * m[j]!) / (Math.sqrt(v[j]!) / bc2Sqrt + eps);
-      }
+      // One fused pass per parameter (src/tensor/kernels/optim.ts, native where built): moments are
+      // stored (rounded) to float32 before use, as PyTorch's float32 tensors hold them; the rest is
+      // computed in float64 and rounded once, which stays within float32 rounding of torch.
+      bk.adamw(tensor.data, tensor.grad.contiguousData(), this.m[i]!, this.v[i]!, { b1, b2, c1, c2, keep, stepSize, bc2Sqrt, eps });
     }
   }
 

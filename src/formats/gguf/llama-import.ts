@@ -24,7 +24,7 @@ import { ggufInvalid } from "./errors.js";
 import type { GgufHeader } from "./header.js";
 import { llamaGgufTensorMap } from "./llama-export.js";
 import { metaBool, metaNumber, metaNumberArray, metaString, metaStringArray } from "./metadata.js";
-import { DECODABLE_TYPES } from "./quant.js";
+import { DECODABLE_TYPES, decodeTensorData } from "./quant.js";
 import { openGguf, type GgufReader } from "./reader.js";
 import type { GgmlTypeName, GgufMetadata } from "./types.js";
 
@@ -44,11 +44,15 @@ export interface LlamaGgufImport {
   tensorTypes: Record<string, GgmlTypeName>;
   /** Tensors of the file that no Strata parameter reads (left out). */
   ignoredTensors: string[];
+  /** With `keepQuantized`: the Q8_0/Q4_0 blocks of each such matrix, by Strata name, rows in Strata's order (see tensor/quantized.ts). */
+  quantized?: Record<string, { type: "Q8_0" | "Q4_0"; bytes: Uint8Array }>;
 }
 
 export interface ImportLlamaGgufOptions extends LongOperationOptions {
   /** "required" (default): a vocabulary Strata cannot read is an error; "optional": tokenizer null. */
   tokenizer?: "required" | "optional";
+  /** Also return the Q8_0/Q4_0 matrices' blocks (`quantized`), for inference straight from them. */
+  keepQuantized?: boolean;
 }
 
 const ENGINE_HINT = "run this file with llama.cpp instead (a gguf: model reference)";
@@ -132,9 +136,9 @@ export function llamaConfigFromGguf(header: Pick<GgufHeader, "metadata" | "tenso
 }
 
 /** Q or K rows [heads·D, in] from llama.cpp's half-split rotation order to adjacent pairs (row h·D+i → h·D+2i, h·D+D/2+i → h·D+2i+1). */
-export function halvesToPairs(values: Float32Array, heads: number, D: number): Float32Array {
-  const cols = values.length / (heads * D);
-  const out = new Float32Array(values.length);
+export function halvesToPairs<A extends Float32Array | Uint8Array>(values: A, heads: number, D: number): A {
+  const cols = values.length / (heads * D); // a row's values (or bytes)
+  const out = new (values.constructor as new (n: number) => A)(values.length);
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < D / 2; i++) {
       out.set(values.subarray((h * D + i) * cols, (h * D + i + 1) * cols), (h * D + 2 * i) * cols);
@@ -267,6 +271,7 @@ export async function importFromReader(reader: GgufReader, opts: ImportLlamaGguf
   const wanted = new Set(plan.map((t) => t.gguf));
   const stateDict: StateDict = {};
   const tensorTypes: Record<string, GgmlTypeName> = {};
+  let quantized: LlamaGgufImport["quantized"];
   for (let i = 0; i < plan.length; i++) {
     throwIfAborted(opts.signal);
     const t = plan[i]!;
@@ -281,8 +286,16 @@ export async function importFromReader(reader: GgufReader, opts: ImportLlamaGguf
       throw new StrataError("UNSUPPORTED_TYPE", `${source}: tensor "${t.gguf}" is ${info.type.name}, which Strata cannot dequantize`, `Strata reads ${DECODABLE_TYPES.join(", ")}; requantize the model with llama.cpp's llama-quantize (e.g. to Q8_0 or Q4_K_M)`);
     }
     tensorTypes[t.gguf] = info.type.name;
-    let values = await reader.readTensor(info, { signal: opts.signal });
-    if (rotatesHalves(arch) && /\.attn_[qk]\.(weight|bias)$/.test(t.gguf)) values = halvesToPairs(values, t.gguf.includes(".attn_q.") ? config.heads : config.kvHeads, D);
+    const permute = rotatesHalves(arch) && /\.attn_[qk]\.(weight|bias)$/.test(t.gguf);
+    const heads = t.gguf.includes(".attn_q.") ? config.heads : config.kvHeads;
+    let values: Float32Array;
+    if (opts.keepQuantized && (info.type.name === "Q8_0" || info.type.name === "Q4_0") && t.shape.length === 2 && t.sources.length === 1) {
+      let bytes = await reader.readTensorBytes(info, { signal: opts.signal });
+      values = decodeTensorData(info.type, bytes, info.elementCount);
+      if (permute) bytes = halvesToPairs(bytes, heads, D);
+      (quantized ??= {})[t.sources[0]!] = { type: info.type.name, bytes };
+    } else values = await reader.readTensor(info, { signal: opts.signal });
+    if (permute) values = halvesToPairs(values, heads, D);
     const per = values.length / t.sources.length;
     t.sources.forEach((name, k) => {
       stateDict[name] = { shape: [...t.shape], data: t.sources.length === 1 ? values : values.slice(k * per, (k + 1) * per) };
@@ -292,5 +305,6 @@ export async function importFromReader(reader: GgufReader, opts: ImportLlamaGguf
   const ignoredTensors = reader.tensors.map((t) => t.name).filter((n) => !wanted.has(n) && n !== "rope_freqs.weight");
   const out: LlamaGgufImport = { config, architecture: arch, stateDict, tokenizer, textTokenizer, name: metaString(reader.metadata, "general.name", source), tensorTypes, ignoredTensors };
   if (tokenizerError) out.tokenizerError = tokenizerError;
+  if (quantized) out.quantized = quantized;
   return out;
 }

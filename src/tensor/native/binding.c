@@ -13,6 +13,7 @@
 //   attentionForward(dims, q, k, v, out, lse)        attentionBackward(dims, q, k, v, dout, out, lse, dq|null, dk|null, dv|null)
 //       — dims: Float64Array [qOff, qsB, qsT, qsH, kOff, ksB, ksT, ksH, vOff, vsB, vsT, vsH, B, T, S, Hq, Hkv, D, scale, causal]
 //   setThreads(n) (OpenBLAS and the kernel pool), getThreads(), config()
+//   qmatmul, qmatmulConfig, adamw, sumSquares, scale — see binding-ext.c
 
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -407,7 +408,15 @@ static napi_value Config(napi_env env, napi_callback_info info) {
   return out;
 }
 
+napi_value strata_napi_qmatmul(napi_env env, napi_callback_info info);         // binding-ext.c
+napi_value strata_napi_qmatmul_config(napi_env env, napi_callback_info info);  // binding-ext.c
+void strata_tune_malloc(void);                                                 // binding-ext.c
+napi_value strata_napi_adamw(napi_env env, napi_callback_info info);            // binding-ext.c
+napi_value strata_napi_sum_squares(napi_env env, napi_callback_info info);      // binding-ext.c
+napi_value strata_napi_scale(napi_env env, napi_callback_info info);            // binding-ext.c
+
 static napi_value Init(napi_env env, napi_value exports) {
+  strata_tune_malloc();
   napi_property_descriptor props[] = {
       {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sgemmBatch", NULL, SgemmBatch, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -422,6 +431,11 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, Config, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"qmatmul", NULL, strata_napi_qmatmul, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"qmatmulConfig", NULL, strata_napi_qmatmul_config, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adamw", NULL, strata_napi_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sumSquares", NULL, strata_napi_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scale", NULL, strata_napi_scale, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

@@ -19,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const requireBuild = process.argv.includes("--require");
 const force = process.argv.includes("--force");
 const built = join(here, "build", "Release", "strata_native.node");
-const sources = ["binding.c", "kernels.c", "kernels.h", "binding.gyp"].map((f) => join(here, f));
+const sources = ["binding.c", "binding-ext.c", "kernels.c", "quant.c", "optim.c", "kernels.h", "binding.gyp"].map((f) => join(here, f));
 
 function findNodeGyp() {
   const candidates = [];

@@ -101,6 +101,8 @@ static void run_parallel(part_fn f, void* ctx, int parts) {
   pthread_mutex_unlock(&job_lock);
 }
 
+void strata_run_parallel(void (*f)(void* ctx, int part, int parts), void* ctx, int parts) { run_parallel(f, ctx, parts); }
+
 // Parts for a job of `work` elementary operations: one per ~64k, at most the pool size.
 static int parts_for(double work) {
   int p = (int)(work / 65536.0);

@@ -1,7 +1,8 @@
 // Where a builtin: model comes from: a training run directory (its newest checkpoint, or the one
 // `#step=` names), read through src/formats/checkpoint.ts, or a llama/qwen2-architecture GGUF file,
-// imported and dequantized through src/formats/gguf. Either way the result is a Strata `Llama`
-// with its tokenizer; a LoRA run's adapter rides on its base unmerged.
+// imported through src/formats/gguf (float32 weights, plus the Q8_0/Q4_0 blocks of quantized
+// matrices, which inference multiplies by directly). Either way the result is a Strata `Llama` with
+// its tokenizer; a LoRA run's adapter rides on its base unmerged.
 import { open, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { StrataError, throwIfAborted } from "../../../core/errors.js";
@@ -9,6 +10,7 @@ import type { ProgressListener } from "../../../core/events.js";
 import { readCheckpoint } from "../../../formats/checkpoint.js";
 import { importLlamaGguf } from "../../../formats/gguf/index.js";
 import { Llama, type LlamaConfig, type StateDict, loadLora } from "../../../nn/index.js";
+import { attachQuantized } from "../../../tensor/index.js";
 import type { TextTokenizer } from "../../../tokenizer/index.js";
 import { assertFiniteWeights } from "../../finite-check.js";
 
@@ -69,10 +71,16 @@ export async function loadBuiltinParts(target: string, options: { step?: number;
   if (!(await isGgufFile(path))) {
     throw new StrataError("UNSUPPORTED_TYPE", `${path} is neither a run directory nor a GGUF file`, "builtin: takes a training run directory (strata train pretrain --out <dir>) or a .gguf file");
   }
-  const imported = await importLlamaGguf(path, { signal: options.signal, onProgress: options.onProgress });
+  const imported = await importLlamaGguf(path, { signal: options.signal, onProgress: options.onProgress, keepQuantized: true });
   assertFiniteWeights(imported.stateDict, basename(path), "GGUF_INVALID");
+  const model = llamaFromStateDict(imported.config, imported.stateDict);
+  // Q8_0/Q4_0 matrices keep their blocks beside the float32 values: decoding multiplies by them.
+  for (const [name, tensor] of model.namedParameters()) {
+    const q = imported.quantized?.[name];
+    if (q) attachQuantized(tensor, q);
+  }
   return {
-    model: llamaFromStateDict(imported.config, imported.stateDict),
+    model,
     tokenizer: imported.textTokenizer!,
     name: imported.name ?? basename(path),
     origin: { kind: "gguf", path },
