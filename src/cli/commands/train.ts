@@ -16,6 +16,7 @@ import {
 import { usageError } from "../errors.js";
 import { parseByteSize, parsePositiveInt } from "../options.js";
 import { progressDisplay } from "../progress.js";
+import { registerTrainDiffusion } from "./train-diffusion.js";
 import { type CommandContext, withCommand } from "../run.js";
 
 interface TokenizerFlags {
@@ -213,7 +214,7 @@ function eventLog(path: string): { onEvent: (e: TrainEvent) => void; onProgress:
 export function registerTrain(program: Command): void {
   const train = program
     .command("train")
-    .description("train a tokenizer or pretrain a language model on text files")
+    .description("train a tokenizer, pretrain a language model on text files, or train an image model (diffusion)")
     .addHelpText("after", "\nExamples:\n  strata train tokenizer --data input.txt --vocab 1024 --out tok.json\n  strata train pretrain --data input.txt --config tiny --out runs/tiny");
 
   train
@@ -370,6 +371,8 @@ export function registerTrain(program: Command): void {
         log?.close();
       }
     }));
+
+  registerTrainDiffusion(train);
 }
 
 function parseSeed(value: string): number {
