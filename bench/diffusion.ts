@@ -21,7 +21,7 @@ import { frechetDistance, gaussianOf } from "../src/eval/frechet.js";
 import { readFashionMnist } from "../src/formats/idx.js";
 import { encodeGreyGrid } from "../src/formats/png.js";
 import { generateImages, loadImageModel } from "../src/model/diffusion/image-model.js";
-import { DiT, drawBatchForBench } from "./diffusion/timing.js";
+import { drawBatchForBench } from "./diffusion/timing.js";
 import { judge, toUnit, trainedClassifier } from "./diffusion/classifier.js";
 import { commandLine, describeMachine, fmt, loadNow, machineInfo, note, printTable, ratio, repoRoot, writeJson } from "./lib.js";
 
@@ -57,7 +57,13 @@ const testStats = gaussianOf(testJudged.features, test.count, 32);
 const n = perClass * 10;
 // The floor: n real training images (perClass of each class) against the test set.
 const realIdx: number[] = [];
-for (let c = 0; c < 10; c++) for (let i = 0, k = 0; k < perClass; i++) if (train.labels[i] === c) (realIdx.push(i), k++);
+for (let c = 0; c < 10; c++) {
+  for (let i = 0, k = 0; k < perClass; i++) {
+    if (train.labels[i] !== c) continue;
+    realIdx.push(i);
+    k++;
+  }
+}
 const realPx = new Float32Array(n * 784);
 realIdx.forEach((idx, j) => realPx.set(toUnit(train, idx, 1), j * 784));
 const realJudged = judge(clf.model, realPx, n);

@@ -5,8 +5,6 @@ import { DiT, type DitConfig, noiseImages, noiseSchedule } from "../../src/nn/di
 import { Rng, tensor } from "../../src/tensor/index.js";
 import { AdamW, clipGradNorm } from "../../src/train/index.js";
 
-export { DiT };
-
 export function drawBatchForBench(config: DitConfig, batch: number): { stepOnce: () => void } {
   const model = new DiT(config, { seed: 1 });
   const opt = new AdamW(model.namedParameters().map(([name, t]) => ({ name, tensor: t, decay: false })), { lr: 1e-3, weightDecay: 0 });

@@ -33,6 +33,7 @@ describe("strata train diffusion / generate image", () => {
     assert.match(a.stdout, /Ankle boot/);
     const b = strata(["generate", "image", "an ankle boot", "--model", `builtin:${run}`, "--steps", "5", "--guidance", "3", "--seed", "1", "--out", out("b.png")]);
     const c = strata(["generate", "image", "an ankle boot", "--model", `builtin:${run}`, "--steps", "5", "--guidance", "3", "--seed", "2", "--out", out("c.png")]);
+    assert.equal(b.code, 0, b.stderr);
     assert.equal(c.code, 0, c.stderr);
     assert.deepEqual(readFileSync(out("a.png")), readFileSync(out("b.png")));
     assert.notDeepEqual(readFileSync(out("a.png")), readFileSync(out("c.png")));
