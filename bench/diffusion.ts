@@ -20,7 +20,8 @@ import { parseArgs } from "node:util";
 import { frechetDistance, gaussianOf } from "../src/eval/frechet.js";
 import { readFashionMnist } from "../src/formats/idx.js";
 import { encodeGreyGrid } from "../src/formats/png.js";
-import { generateImages, loadImageModel } from "../src/model/diffusion/image-model.js";
+import { loadImageModel } from "../src/model/diffusion/image-model.js";
+import { sampleImages } from "../src/nn/diffusion/index.js";
 import { drawBatchForBench } from "./diffusion/timing.js";
 import { judge, toUnit, trainedClassifier } from "./diffusion/classifier.js";
 import { commandLine, describeMachine, fmt, loadNow, machineInfo, note, printTable, ratio, repoRoot, writeJson } from "./lib.js";
@@ -77,12 +78,15 @@ const rows: Row[] = [];
 const grids = new Map<string, Float32Array>();
 for (const steps of stepsList) {
   for (const w of guidances) {
-    const px = new Float32Array(n * 784);
     const t0 = performance.now();
-    for (let c = 0; c < 10; c++) {
-      const r = generateImages(m, { prompt: m.run.prompts[firstRow[c]!]!, seeds: Array.from({ length: perClass }, (_, k) => 1000 + k), steps, guidance: w });
-      px.set(r.pixels, c * perClass * 784);
-    }
+    // All classes in one batch, with the prompts and seeds `generate image --seed 1000 --grid k` uses
+    // per class (each image has its own generator).
+    const px = sampleImages(m.model, {
+      rows: Array.from({ length: n }, (_, i) => firstRow[Math.floor(i / perClass)]!),
+      seeds: Array.from({ length: n }, (_, i) => 1000 + (i % perClass)),
+      steps,
+      guidance: w,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const j = judge(clf.model, px, n);
     let ok = 0;
