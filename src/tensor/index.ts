@@ -7,6 +7,7 @@ export * from "./ops.js";
 export {
   type AttentionOptions, type CrossEntropyOptions, type RopeOptions, KVCache, attention, crossEntropy, logSoftmax, rmsNorm, rope, softmax, swiglu,
 } from "./fused.js";
+export { layerNorm, modulate, patchify, unpatchify } from "./image.js";
 export { Rng, type RngState } from "../core/random.js";
 export { type Shape, broadcastShapes, contiguousStrides, numel } from "./shape.js";
 export { type Backend, type BackendInfo, type BackendName, backend, backendInfo, quantizedKernel, referenceBackend, setBackend, setThreads, withBackend } from "./backend.js";

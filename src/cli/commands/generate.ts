@@ -17,6 +17,7 @@ import type { ChatMessage, FinishReason, GenerateResult, LanguageModel, Sampling
 import { EXIT, usageError } from "../errors.js";
 import { providerOptions } from "../model-options.js";
 import { type CommandContext, withCommand } from "../run.js";
+import { registerGenerateImage } from "./generate-image.js";
 
 interface GenerateFlags {
   model?: string;
@@ -81,7 +82,7 @@ function readPrompt(prompt: string): string {
 }
 
 export function registerGenerate(program: Command): void {
-  program
+  const generate = program
     .command("generate")
     .description("generate text with a model: continue a prompt (default) or answer it as a chat message (--chat)")
     .argument("<prompt>", 'the text to continue (or the user message with --chat); "-" reads stdin')
@@ -158,6 +159,7 @@ export function registerGenerate(program: Command): void {
       }
       return EXIT.ok;
     }));
+  registerGenerateImage(generate);
 }
 
 function describeFinish(f: FinishReason): string {

@@ -16,6 +16,7 @@ import {
 import { usageError } from "../errors.js";
 import { parseByteSize, parsePositiveInt } from "../options.js";
 import { progressDisplay } from "../progress.js";
+import { registerTrainDiffusion } from "./train-diffusion.js";
 import { type CommandContext, withCommand } from "../run.js";
 import { registerFinetune } from "./train-finetune.js";
 
@@ -217,8 +218,8 @@ export function eventLog(path: string): { onEvent: (e: TrainEvent) => void; onPr
 export function registerTrain(program: Command): void {
   const train = program
     .command("train")
-    .description("train a tokenizer, pretrain a language model on text files, or fine-tune one (sft, dpo)")
-    .addHelpText("after", "\nExamples:\n  strata train tokenizer --data input.txt --vocab 1024 --out tok.json\n  strata train pretrain --data input.txt --config tiny --out runs/tiny\n  strata train sft --base builtin:runs/tiny --data chat.jsonl --method lora --out runs/tiny-sft");
+    .description("train a tokenizer, pretrain a language model on text files, fine-tune one (sft, dpo), or train an image model (diffusion)")
+    .addHelpText("after", "\nExamples:\n  strata train tokenizer --data input.txt --vocab 1024 --out tok.json\n  strata train pretrain --data input.txt --config tiny --out runs/tiny\n  strata train sft --base builtin:runs/tiny --data chat.jsonl --method lora --out runs/tiny-sft\n  strata train diffusion --out runs/fashion");
 
   train
     .command("tokenizer")
@@ -375,6 +376,7 @@ export function registerTrain(program: Command): void {
       }
     }));
   registerFinetune(train);
+  registerTrainDiffusion(train);
 }
 
 export function parseSeed(value: string): number {
