@@ -25,3 +25,13 @@ test("the root entry point has knowledge bases, models and errors", async () => 
   }
   assert.ok(!("createStrataServer" in root), "the server is its own entry point");
 });
+
+test("strata/agents has what a user calls, and not the plumbing behind it", async () => {
+  const agents = (await import(`${pkg.name}/agents`)) as Record<string, unknown>;
+  for (const name of ["defineTool", "knowledgeTools", "runAgent", "resumeAgent", "graph", "runGraph", "resumeGraph", "decide", "forkRun", "loadGraphFile", "AgentStore", "AuditLog", "composeValidators"]) {
+    assert.equal(typeof agents[name], "function", `strata/agents lacks ${name}`);
+  }
+  for (const name of ["invokeTool", "validateArgs", "fenceUntrusted", "detectInstructions", "openAgentDatabase", "parseJsonAction", "renderTemplate", "emptyUsage"]) {
+    assert.ok(!(name in agents), `strata/agents exports the internal ${name}`);
+  }
+});

@@ -14,7 +14,7 @@ import { DEFAULT_BM25, idf, type Bm25Params } from "./bm25.js";
 import { chunkDocument, type ChunkingOptions } from "./chunker.js";
 import { DenseRetriever } from "./dense/dense-retriever.js";
 import { embedMissingChunks, type EmbedOptions, type EmbedReport } from "./dense/embed-chunks.js";
-import { reciprocalRankFusion, type Retriever } from "./fusion.js";
+import { reciprocalRankFusion } from "./fusion.js";
 import { checkQuery } from "./limits.js";
 import { sharedParsePool } from "./loaders/parse-pool.js";
 import type { ParseLimits } from "./loaders/parse-limits.js";
@@ -153,7 +153,6 @@ function failure(source: string, e: unknown): IngestFailure {
 }
 
 export class KnowledgeBase {
-  private readonly extraRetrievers: Retriever[] = [];
 
   private constructor(
     readonly location: string,
@@ -207,11 +206,6 @@ export class KnowledgeBase {
 
   async closeAsync(): Promise<void> {
     await this.backend.close();
-  }
-
-  /** Plugs another retriever (dense, later) into search; results are fused with BM25 by RRF. */
-  addRetriever(r: Retriever): void {
-    this.extraRetrievers.push(r);
   }
 
   /**
@@ -403,18 +397,16 @@ export class KnowledgeBase {
     const depth = opts.rerank ? Math.max(k, opts.rerankDepth ?? RERANK_DEPTH) : k;
     const lexical = async (n: number): Promise<SearchHit[]> =>
       this.backend.lexicalSearch(terms, { k: n, access: opts.access, filter: opts.filter, params: { ...DEFAULT_BM25, ...opts.bm25 } });
-    const extras = (n: number): Promise<SearchHit[][]> =>
-      Promise.all(this.extraRetrievers.map((r) => r.search(query, { k: n, access: opts.access, filter: opts.filter })));
     let hits: SearchHit[];
     if (mode === "lexical") {
-      hits = this.extraRetrievers.length === 0 ? await lexical(depth) : reciprocalRankFusion([await lexical(depth), ...(await extras(depth))], { limit: depth });
+      hits = await lexical(depth);
     } else {
       const dense = this.denseRetriever(mode, opts.embedder);
       if (mode === "dense") hits = await dense.search(query, { k: depth, access: opts.access, filter: opts.filter, method: opts.denseMethod, signal: opts.signal });
       else {
         const n = Math.max(depth, HYBRID_DEPTH);
         const denseHits = await dense.search(query, { k: n, access: opts.access, filter: opts.filter, method: opts.denseMethod, signal: opts.signal });
-        hits = reciprocalRankFusion([await lexical(n), denseHits, ...(await extras(n))], { limit: depth });
+        hits = reciprocalRankFusion([await lexical(n), denseHits], { limit: depth });
       }
     }
     return opts.rerank ? this.rerank(query, hits, opts.rerank, k, opts.signal) : hits;

@@ -21,7 +21,17 @@ export type ModelFeature = "tools" | "jsonSchema";
 
 const FEATURE_NAMES: Record<ModelFeature, string> = { tools: "tool calls are", jsonSchema: "JSON-schema output (responseSchema) is" };
 
+/** The feature a MODEL_UNSUPPORTED error is about (its message names it first), if it is one of ours. */
+export function unsupportedFeature(message: string): ModelFeature | undefined {
+  return (Object.keys(FEATURE_NAMES) as ModelFeature[]).find((f) => message.startsWith(`${FEATURE_NAMES[f]} not supported`));
+}
+
+/** "<feature> … not supported by <where>": the sentence `unsupported` starts its message with. */
+export function unsupportedMessage(feature: ModelFeature, where: string): string {
+  return `${FEATURE_NAMES[feature]} not supported by ${where}`;
+}
+
 /** The one error for "this model cannot do that": code MODEL_UNSUPPORTED, the feature named first. */
 export function unsupported(feature: ModelFeature, where: string, hint: string, cause?: unknown): StrataError {
-  return new StrataError("MODEL_UNSUPPORTED", `${FEATURE_NAMES[feature]} not supported by ${where}`, hint, cause === undefined ? undefined : { cause });
+  return new StrataError("MODEL_UNSUPPORTED", unsupportedMessage(feature, where), hint, cause === undefined ? undefined : { cause });
 }

@@ -1,11 +1,12 @@
 // Errors as the server sends them. Every failure is a code, a message and a hint: the library's
-// StrataErrors keep their code, the server adds the few codes only HTTP has (401, 409, 413, 429,
-// 501), and one table maps each code to its HTTP status. /api answers {error:{code,message,hint}};
+// StrataErrors keep their code, the server adds the few codes only HTTP has (401, 409, 413, 415,
+// 429, 503), and one table maps each code to its HTTP status. /api answers {error:{code,message,hint}};
 // /v1 answers in OpenAI's shape so OpenAI clients raise their usual errors.
 import { isStrataError, type ErrorCode } from "../core/errors.js";
+import { unsupportedFeature, unsupportedMessage } from "../model/capabilities.js";
 
 /** Codes that only the HTTP layer produces. */
-export type ServerOnlyCode = "UNAUTHORIZED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "NOT_IMPLEMENTED" | "UNSUPPORTED_MEDIA_TYPE" | "SHUTTING_DOWN";
+export type ServerOnlyCode = "UNAUTHORIZED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "UNSUPPORTED_MEDIA_TYPE" | "SHUTTING_DOWN";
 export type ApiErrorCode = ErrorCode | ServerOnlyCode;
 
 export class ServerError extends Error {
@@ -56,7 +57,6 @@ const STATUS: Partial<Record<ApiErrorCode, number>> = {
   MODEL_RATE_LIMITED: 429,
   ABORTED: 499,
   INTERNAL: 500,
-  NOT_IMPLEMENTED: 501,
   MODEL_AUTH: 502,
   MODEL_NOT_FOUND: 502,
   MODEL_SERVER_ERROR: 502,
@@ -115,6 +115,10 @@ export function toApiError(e: unknown): ApiError {
     const status = statusOf(e.code);
     const model = e.code.startsWith("MODEL_");
     if (status < 500 && !model) return { code: e.code, message: e.message, hint: e.hint, status, headers: {}, expected: true };
+    // A feature the model lacks is the caller's to know (an OpenAI client reads it as "unsupported");
+    // only the feature is passed on, not where the library's message says it was refused.
+    const feature = e.code === "MODEL_UNSUPPORTED" ? unsupportedFeature(e.message) : undefined;
+    if (feature) return { code: e.code, message: unsupportedMessage(feature, "the language model"), hint: "leave it out of the request, or ask for another model (GET /v1/models)", status, headers: {}, expected: true };
     // Model and server-side failures: the library's message names the upstream URL or a server
     // path, which is the operator's business; the client gets the code and a generic message, the
     // log everything.

@@ -14,7 +14,6 @@
 // messages without special-token strings that real conversations have, the ids are the same).
 import { StrataError } from "../core/errors.js";
 import type { SpecialTokens } from "./special.js";
-import type { Tokenizer } from "./tokenizer.js";
 
 export const CHAT_ROLES = ["system", "user", "assistant", "tool"] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
@@ -48,7 +47,16 @@ export function renderChat(specials: Readonly<SpecialTokens>, messages: readonly
   return s;
 }
 
-export function applyChatTemplate(tokenizer: Tokenizer, messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): number[] {
+/** What the template needs of a tokenizer (Tokenizer has it; named here so this file need not import tokenizer.ts, which imports this one). */
+export interface ChatTemplateTokenizer {
+  readonly addBosToken: boolean;
+  readonly bosId: number;
+  readonly imStartId: number;
+  readonly imEndId: number;
+  encode(text: string): number[];
+}
+
+export function applyChatTemplate(tokenizer: ChatTemplateTokenizer, messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): number[] {
   checkMessages(messages);
   const ids: number[] = [];
   if (options.addBos ?? tokenizer.addBosToken) ids.push(tokenizer.bosId);

@@ -15,7 +15,6 @@
 // from ours. "trillion" selects the same GPT-2 split with that clean-up off: same ids and the exact
 // text back. It is the default; "gpt-2" remains for llama.cpp builds older than mid-2025, which
 // refuse a `pre` they do not know.
-import type { Tokenizer } from "./tokenizer.js";
 
 /** llama.cpp pre-tokeniser names that run GPT-2's split (see above for the difference). */
 export type GgufPreTokenizer = "trillion" | "gpt-2";
@@ -60,7 +59,21 @@ export const GGUF_TOKENIZER_VALUE_TYPES = {
   "tokenizer.chat_template": "string",
 } as const satisfies Record<keyof GgufTokenizerMetadata, string>;
 
-export function toGgufTokenizerMetadata(tokenizer: Tokenizer, options: GgufTokenizerOptions = {}): GgufTokenizerMetadata {
+/** What the metadata is read from (Tokenizer has it; named here so this file need not import tokenizer.ts, which imports this one). */
+export interface GgufTokenizerSource {
+  readonly vocabSize: number;
+  readonly merges: ReadonlyArray<readonly [number, number]>;
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly imEndId: number;
+  readonly padId: number;
+  readonly addBosToken: boolean;
+  tokenText(id: number): string;
+  isSpecial(id: number): boolean;
+  chatTemplate(): string;
+}
+
+export function toGgufTokenizerMetadata(tokenizer: GgufTokenizerSource, options: GgufTokenizerOptions = {}): GgufTokenizerMetadata {
   const tokens: string[] = [];
   const types: number[] = [];
   for (let id = 0; id < tokenizer.vocabSize; id++) {

@@ -144,7 +144,9 @@ test("sql_query: reads rows; every statement that could write is refused; a runa
   const db = new Database(file);
   db.exec("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL); INSERT INTO orders (total) VALUES (10), (20.5), (30);");
   db.close();
-  const tool = sqlQueryTool({ file, maxRows: 2, timeoutMs: 300 });
+  // A generous limit for the queries that end (a child process starts per query: over a second on a
+  // loaded 2-core machine), a short one for the query that never does.
+  const tool = sqlQueryTool({ file, maxRows: 2, timeoutMs: 30_000 });
   const r = await call(tool, { sql: "SELECT id, total FROM orders WHERE total > ? ORDER BY id", params: [5] });
   assert.deepEqual(r.ok && r.value, { columns: ["id", "total"], rows: [[1, 10], [2, 20.5]], truncated: true });
   for (const sql of [
@@ -165,7 +167,7 @@ test("sql_query: reads rows; every statement that could write is refused; a runa
   const check = new Database(file, { readonly: true });
   assert.equal((check.prepare("SELECT count(*) AS n FROM orders").get() as { n: number }).n, 3, "nothing was changed");
   check.close();
-  const runaway = await call(tool, { sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c" });
+  const runaway = await call(sqlQueryTool({ file, timeoutMs: 1_000 }), { sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c" });
   assert.equal(!runaway.ok && runaway.error.code, "TIMEOUT");
 });
 

@@ -144,7 +144,6 @@ async function errorOf(res: Response): Promise<ApiError> {
   } catch {
     // not JSON: keep the status line
   }
-  if (res.status === 501 && code === `HTTP_501`) code = "NOT_IMPLEMENTED";
   return new ApiError(res.status, code, message, hint);
 }
 

@@ -42,7 +42,3 @@ export function useInterval(fn: () => void, ms: number, active: boolean): void {
     return () => clearInterval(id);
   }, [ms, active]);
 }
-
-export function isNotImplemented(e: unknown): boolean {
-  return e instanceof ApiError && (e.status === 501 || e.code === "NOT_IMPLEMENTED");
-}

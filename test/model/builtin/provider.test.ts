@@ -1,16 +1,17 @@
-// The builtin: provider as a LanguageModel: generate and stream agree, usage counts are token counts,
-// sampling options and stop strings work, aborts and close stop a generation, unsupported requests
-// (tools, response schemas) say so, and builtin:<run dir> / builtin:<file.gguf> load through the
+// The builtin: provider beyond the LanguageModel contract (which test/model/conformance.ts checks
+// for every provider, builtin/conformance.test.ts here): usage counts are token counts, seeded
+// sampling, raw completion (sliding past the context, stops across tokens), lossOf, unsupported
+// requests say what to use instead, and builtin:<run dir> / builtin:<file.gguf> load through the
 // registry with clear errors for a missing, corrupt or foreign target.
 import assert from "node:assert/strict";
 import { readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { StrataError } from "../../../src/core/errors.js";
 import { exportLlamaGguf, ggufValue, writeGguf } from "../../../src/formats/gguf/index.js";
 import { createEmbeddingModel, createLanguageModel } from "../../../src/model/registry.js";
 import { BuiltinLanguageModel } from "../../../src/model/providers/builtin/index.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, StreamEvent } from "../../../src/model/types.js";
+import { isStrataError } from "../../helpers/errors.js";
 import { tempDir } from "../../helpers/paths.js";
 import { TINY_TEXT, tinyTrainedLlama, writeTinyRun, type TinyTrained } from "./helpers.js";
 
@@ -28,13 +29,6 @@ after(async () => {
   await lm.close();
 });
 
-const isCode = (code: string, ...patterns: RegExp[]) => (e: unknown) => {
-  assert.ok(e instanceof StrataError, String(e));
-  assert.equal(e.code, code, e.message);
-  for (const p of patterns) assert.match(`${e.message} | hint: ${e.hint}`, p);
-  return true;
-};
-
 async function streamed(model: LanguageModel, request: GenerateRequest): Promise<{ deltas: string[]; result: GenerateResult }> {
   const deltas: string[] = [];
   let result: GenerateResult | undefined;
@@ -47,20 +41,19 @@ async function streamed(model: LanguageModel, request: GenerateRequest): Promise
 }
 
 describe("builtin language model", () => {
-  test("generate equals stream (greedy and seeded sampling); usage counts tokens", async () => {
-    for (const options of [{ maxTokens: 30 }, { maxTokens: 30, temperature: 0.9, topK: 40, topP: 0.95, seed: 4 }]) {
-      const request: GenerateRequest = { messages: [{ role: "system", content: "Speak like a play." }, ...user("ROMEO:")], ...options };
-      const g = await lm.generate(request);
-      const s = await streamed(lm, request);
-      assert.equal(s.deltas.join(""), s.result.text);
-      assert.equal(g.text, s.result.text);
-      assert.deepEqual([g.finishReason, g.usage], [s.result.finishReason, s.result.usage]);
-      assert.equal(g.usage.inputTokens, trained.tokenizer.applyChatTemplate(request.messages.map((m) => ({ role: m.role, content: m.content })), { addGenerationPrompt: true }).length);
-      assert.ok(g.usage.outputTokens >= 1 && g.usage.outputTokens <= 30);
-      if (g.finishReason === "length") assert.equal(g.usage.outputTokens, 30);
-      assert.equal(g.model, "tiny");
-      assert.deepEqual(g.toolCalls, []);
-    }
+  test("seeded sampling: generate equals stream; usage.inputTokens is the ChatML prompt's length", async () => {
+    const options = { maxTokens: 30, temperature: 0.9, topK: 40, topP: 0.95, seed: 4 };
+    const request: GenerateRequest = { messages: [{ role: "system", content: "Speak like a play." }, ...user("ROMEO:")], ...options };
+    const g = await lm.generate(request);
+    const s = await streamed(lm, request);
+    assert.equal(s.deltas.join(""), s.result.text);
+    assert.equal(g.text, s.result.text);
+    assert.deepEqual([g.finishReason, g.usage], [s.result.finishReason, s.result.usage]);
+    assert.equal(g.usage.inputTokens, trained.tokenizer.applyChatTemplate(request.messages.map((m) => ({ role: m.role, content: m.content })), { addGenerationPrompt: true }).length);
+    assert.ok(g.usage.outputTokens >= 1 && g.usage.outputTokens <= 30);
+    if (g.finishReason === "length") assert.equal(g.usage.outputTokens, 30);
+    assert.equal(g.model, "tiny");
+    assert.deepEqual(g.toolCalls, []);
   });
 
   test("a seed reproduces a sampled answer; other seeds give others; temperature 0 ignores the seed", async () => {
@@ -136,58 +129,14 @@ describe("builtin language model", () => {
     assert.ok(r.usage.outputTokens < free.usage.outputTokens);
   });
 
-  test("an abort mid-generation ends it with finish 'aborted' and the text so far; an abort before start is ABORTED", async () => {
-    const controller = new AbortController();
-    const deltas: string[] = [];
-    let result: GenerateResult | undefined;
-    for await (const e of lm.streamCompletion({ prompt: "To be, or not", maxTokens: 100, signal: controller.signal })) {
-      if (e.type === "text-delta") {
-        deltas.push(e.text);
-        if (deltas.length === 3) controller.abort();
-      } else if (e.type === "finish") result = e.result;
-    }
-    assert.equal(result?.finishReason, "aborted");
-    assert.equal(result?.text, deltas.join(""));
-    assert.ok(result!.usage.outputTokens < 100);
-    await assert.rejects(lm.generate({ messages: user("hi"), signal: AbortSignal.abort() }), isCode("ABORTED"));
-  });
-
-  test("a consumer that stops reading frees the model for the next request", async () => {
-    for await (const e of lm.stream({ messages: user("ROMEO:"), maxTokens: 50 })) {
-      if (e.type === "text-delta") break;
-    }
-    const r = await lm.generate({ messages: user("ROMEO:"), maxTokens: 3 });
-    assert.ok(r.usage.outputTokens >= 1);
-  });
-
-  test("requests run one at a time and give what they give alone", async () => {
-    const reqs = ["ROMEO:", "JULIET:", "The dog"].map((p) => ({ prompt: p, maxTokens: 10 }));
-    const alone = [];
-    for (const r of reqs) alone.push((await lm.complete(r)).text);
-    const together = await Promise.all(reqs.map(async (r) => (await lm.complete(r)).text));
-    assert.deepEqual(together, alone);
-  });
-
   test("tools and response schemas are refused as not supported yet; bad options and overlong prompts are clear errors", async () => {
-    await assert.rejects(lm.generate({ messages: user("hi"), tools: [{ name: "f", parameters: { type: "object" } }] }), isCode("MODEL_UNSUPPORTED", /tool calls are not supported by the builtin engine yet/, /gguf:/));
-    await assert.rejects(lm.generate({ messages: user("hi"), responseSchema: { type: "object" } }), isCode("MODEL_UNSUPPORTED", /responseSchema.*not supported by the builtin engine yet/));
+    await assert.rejects(lm.generate({ messages: user("hi"), tools: [{ name: "f", parameters: { type: "object" } }] }), isStrataError("MODEL_UNSUPPORTED", /tool calls are not supported by the builtin engine yet/, /gguf:/));
+    await assert.rejects(lm.generate({ messages: user("hi"), responseSchema: { type: "object" } }), isStrataError("MODEL_UNSUPPORTED", /responseSchema.*not supported by the builtin engine yet/));
     const ok = await lm.generate({ messages: user("hi"), tools: [{ name: "f", parameters: { type: "object" } }], toolChoice: "none", maxTokens: 2 });
     assert.ok(ok.usage.outputTokens >= 1, "toolChoice none ignores the tools");
-    await assert.rejects(lm.generate({ messages: user("hi"), temperature: -1 }), isCode("USAGE", /temperature/));
-    await assert.rejects(lm.generate({ messages: [] }), isCode("USAGE", /no messages/));
-    await assert.rejects(lm.generate({ messages: user("x ".repeat(400)) }), isCode("CONTEXT_OVERFLOW", /context holds 128/));
-  });
-
-  test("close stops a running generation and refuses later requests", async () => {
-    const other = new BuiltinLanguageModel(trained.model, trained.tokenizer);
-    const it = other.streamCompletion({ prompt: "The", maxTokens: 100 })[Symbol.asyncIterator]();
-    await it.next();
-    const closing = other.close();
-    let last: StreamEvent | undefined;
-    for (let r = await it.next(); !r.done; r = await it.next()) last = r.value;
-    await closing;
-    assert.equal(last?.type === "finish" && last.result.finishReason, "aborted");
-    await assert.rejects(other.generate({ messages: user("hi") }), isCode("USAGE", /closed/));
+    await assert.rejects(lm.generate({ messages: user("hi"), temperature: -1 }), isStrataError("USAGE", /temperature/));
+    await assert.rejects(lm.generate({ messages: [] }), isStrataError("USAGE", /no messages/));
+    await assert.rejects(lm.generate({ messages: user("x ".repeat(400)) }), isStrataError("CONTEXT_OVERFLOW", /context holds 128/));
   });
 });
 
@@ -209,8 +158,8 @@ describe("builtin: references", () => {
     const stepped = await createLanguageModel(`builtin:${run}#step=40&ctx=64&threads=1`);
     assert.equal(stepped.contextLength, 64);
     await stepped.close();
-    await assert.rejects(createLanguageModel(`builtin:${run}#step=7`), isCode("NOT_FOUND", /no checkpoint of step 7/, /40/));
-    await assert.rejects(createLanguageModel(`builtin:${run}#temperature=1`), isCode("USAGE", /unknown option "temperature"/));
+    await assert.rejects(createLanguageModel(`builtin:${run}#step=7`), isStrataError("NOT_FOUND", /no checkpoint of step 7/, /40/));
+    await assert.rejects(createLanguageModel(`builtin:${run}#temperature=1`), isStrataError("USAGE", /unknown option "temperature"/));
   });
 
   test("builtin:<file.gguf> runs an exported GGUF in the engine", async () => {
@@ -228,22 +177,22 @@ describe("builtin: references", () => {
   });
 
   test("a missing run dir, a corrupt checkpoint, a foreign file and a foreign GGUF are clear errors", async () => {
-    await assert.rejects(createLanguageModel(`builtin:${join(dir, "nothing-here")}`), isCode("NOT_FOUND", /nothing-here does not exist/, /run directory/));
+    await assert.rejects(createLanguageModel(`builtin:${join(dir, "nothing-here")}`), isStrataError("NOT_FOUND", /nothing-here does not exist/, /run directory/));
     const run = join(dir, "corrupt");
     await writeTinyRun(run, trained, 40);
     const weights = join(run, "checkpoints", "step-40", "model.safetensors");
     truncateSync(weights, Math.floor(statSync(weights).size / 2));
-    await assert.rejects(createLanguageModel(`builtin:${run}`), isCode("CHECKPOINT_INVALID", /model\.safetensors/));
+    await assert.rejects(createLanguageModel(`builtin:${run}`), isStrataError("CHECKPOINT_INVALID", /model\.safetensors/));
     const empty = join(dir, "empty-run");
     await writeTinyRun(empty, trained, 40);
     writeFileSync(join(empty, "run.json"), readFileSync(join(empty, "run.json"), "utf8").replace('"strata-run"', '"something-else"'));
-    await assert.rejects(createLanguageModel(`builtin:${empty}`), isCode("CHECKPOINT_INVALID", /not a Strata strata-run file/));
+    await assert.rejects(createLanguageModel(`builtin:${empty}`), isStrataError("CHECKPOINT_INVALID", /not a Strata strata-run file/));
     const text = join(dir, "notes.txt");
     writeFileSync(text, "hello");
-    await assert.rejects(createLanguageModel(`builtin:${text}`), isCode("UNSUPPORTED_TYPE", /neither a run directory nor a GGUF/));
+    await assert.rejects(createLanguageModel(`builtin:${text}`), isStrataError("UNSUPPORTED_TYPE", /neither a run directory nor a GGUF/));
     const foreign = join(dir, "foreign.gguf");
     await writeGguf(foreign, { metadata: [["general.architecture", ggufValue.str("phi3")]], tensors: [] });
-    await assert.rejects(createLanguageModel(`builtin:${foreign}`), isCode("UNSUPPORTED_TYPE", /"phi3" model/, /gguf:/));
-    await assert.rejects(createEmbeddingModel(`builtin:${foreign}`), isCode("MODEL_UNAVAILABLE"));
+    await assert.rejects(createLanguageModel(`builtin:${foreign}`), isStrataError("UNSUPPORTED_TYPE", /"phi3" model/, /gguf:/));
+    await assert.rejects(createEmbeddingModel(`builtin:${foreign}`), isStrataError("MODEL_UNAVAILABLE"));
   });
 });

@@ -1,6 +1,7 @@
-// The llama.cpp provider on a tiny random-weight GGUF: the text is noise, so the tests check structure
-// — finish reasons, usage equal to token counts, stop sequences, seeded determinism, JSON that parses,
-// tool calls that match their schema, streaming, abort, embeddings, LoRA.
+// The llama.cpp provider on a tiny random-weight GGUF, beyond the LanguageModel contract (which
+// test/model/conformance.ts checks for every provider, llamacpp/conformance.test.ts here): the text
+// is noise, so the tests check structure — finish reasons, usage equal to token counts, seeded
+// determinism, JSON that parses, tool calls that match their schema, embeddings, LoRA.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -80,34 +81,6 @@ test("seeded sampling is reproducible, and another seed gives another text", asy
   assert.notEqual(a.text, c.text);
   const greedy = await lm.generate(ask("Hello", { maxTokens: 16 }));
   assert.notEqual(a.text, greedy.text, "temperature 1 is not greedy");
-});
-
-test("stream: text deltas add up to generate's text, then one finish event with the same result", async () => {
-  const whole = await lm.generate(ask("Stream this", { maxTokens: 20 }));
-  const s = await collect(lm.stream(ask("Stream this", { maxTokens: 20 })));
-  assert.ok(s.deltas.length > 1, "text arrives in pieces");
-  assert.ok(s.deltas.every((d) => d.length > 0));
-  assert.equal(s.deltas.join(""), whole.text);
-  assert.equal(s.finish?.text, whole.text);
-  assert.equal(s.finish?.finishReason, "length");
-  assert.deepEqual(s.finish?.usage, whole.usage);
-});
-
-test("stop sequences: the text ends right before the stop string, which is left out", async () => {
-  const free = await lm.generate(ask("Tell me more", { maxTokens: 40 }));
-  // A stop string that occurs in the free text, not at its start.
-  // Printable ASCII (whole characters on both sides) whose first occurrence is here.
-  const at = [...free.text].findIndex((_, i) => i >= 3 && /^[\x21-\x7e][\x20-\x7e]$/.test(free.text.slice(i, i + 2)) && free.text.indexOf(free.text.slice(i, i + 2)) === i);
-  assert.ok(at > 0, `the free text has a printable two-character run: ${JSON.stringify(free.text)}`);
-  const stop = free.text.slice(at, at + 2);
-  const cut = await lm.generate(ask("Tell me more", { maxTokens: 40, stop: [stop, "zzzz-never"] }));
-  assert.equal(cut.finishReason, "stop");
-  assert.ok(!cut.text.includes(stop));
-  // A random model can end a byte sequence mid-character right before the stop: that partial
-  // character (U+FFFD in the free text) is held back, never emitted, when generation stops there.
-  const trimPartial = (x: string): string => x.replace(/\uFFFD+$/, "");
-  assert.equal(trimPartial(cut.text), trimPartial(free.text.slice(0, free.text.indexOf(stop))));
-  assert.ok(cut.usage.outputTokens < 40);
 });
 
 test("a responseSchema constrains the answer to JSON that parses and fits the schema", async () => {
@@ -193,39 +166,6 @@ test("a tool's result goes back into the conversation and the model answers afte
   assert.ok(second.usage.inputTokens > question.usage.inputTokens + resultWords, `${second.usage.inputTokens} vs ${question.usage.inputTokens} + ${resultWords}`);
 });
 
-test("abort: mid-stream gives finishReason aborted; an aborted signal up front throws ABORTED", async () => {
-  const ac = new AbortController();
-  const events: StreamEvent[] = [];
-  for await (const e of lm.stream(ask("Go on and on", { maxTokens: 600, signal: ac.signal }))) {
-    events.push(e);
-    if (e.type === "text-delta") ac.abort();
-  }
-  const finish = events.at(-1);
-  assert.equal(finish?.type, "finish");
-  if (finish?.type === "finish") {
-    assert.equal(finish.result.finishReason, "aborted");
-    assert.ok(finish.result.usage.outputTokens < 600);
-  }
-  const pre = new AbortController();
-  pre.abort();
-  await assert.rejects(lm.generate(ask("Hi", { signal: pre.signal })), (e: unknown) => e instanceof StrataError && e.code === "ABORTED");
-});
-
-test("leaving a stream early stops the generation and frees the model for the next request", async () => {
-  let n = 0;
-  for await (const e of lm.stream(ask("Go on and on", { maxTokens: 600 }))) {
-    if (e.type === "text-delta" && ++n === 2) break;
-  }
-  const next = await lm.generate(ask("Hello", { maxTokens: 3 }));
-  assert.equal(next.usage.outputTokens, 3);
-});
-
-test("concurrent requests are served one at a time and give the same answers as alone", async () => {
-  const alone = await Promise.all([lm.generate(ask("One", { maxTokens: 8 })), lm.generate(ask("Two", { maxTokens: 8 }))]);
-  const again = [await lm.generate(ask("One", { maxTokens: 8 })), await lm.generate(ask("Two", { maxTokens: 8 }))];
-  assert.deepEqual(alone.map((r) => r.text), again.map((r) => r.text));
-});
-
 test("prices give a cost per call", async () => {
   const ref = `gguf:${tiny.path}#threads=1`;
   const priced = await createLlamaCppLanguageModel(ref, { prices: { [ref]: { inputPerMillion: 1, outputPerMillion: 2 } } });
@@ -241,25 +181,6 @@ test("onLog receives llama.cpp's warnings (here: a context longer than the model
   assert.equal(big.contextLength, 2048);
   await big.generate(ask("Hi", { maxTokens: 1 }));
   assert.ok(lines.some((l) => /n_ctx_train/.test(l)), lines.join("\n"));
-});
-
-test("close: later calls fail clearly; closing twice is harmless", async () => {
-  const m = await createLlamaCppLanguageModel(`gguf:${tiny.path}`, { threads: 1 });
-  await m.generate(ask("Hi", { maxTokens: 1 }));
-  await m.close();
-  await m.close();
-  await assert.rejects(m.generate(ask("Hi")), (e: unknown) => e instanceof StrataError && e.code === "USAGE" && /closed/.test(e.message));
-  await assert.rejects(m.countTokens("x"), /closed/);
-  // Closing in the middle of a generation stops it: the stream ends with finishReason aborted.
-  const busy = await createLlamaCppLanguageModel(`gguf:${tiny.path}`, { threads: 1 });
-  let closing: Promise<void> | undefined;
-  let last: StreamEvent | undefined;
-  for await (const e of busy.stream(ask("Go on and on", { maxTokens: 600 }))) {
-    last = e;
-    if (e.type === "text-delta") closing ??= busy.close();
-  }
-  await closing;
-  assert.equal(last?.type === "finish" && last.result.finishReason, "aborted");
 });
 
 test("a model without a chat template still chats (node-llama-cpp picks a generic format)", async () => {

@@ -42,20 +42,6 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-/**
- * Room kept for a layer that has not landed: the server answers 501 NOT_IMPLEMENTED, and the page
- * says so plainly instead of failing.
- */
-export function NotAvailable({ feature, children }: { feature: string; children: ReactNode }) {
-  return (
-    <section className="not-available" aria-labelledby="na-title" data-state="not-implemented">
-      <h2 id="na-title">{feature} are not available yet</h2>
-      <p>This server does not run that layer of Strata yet (it answered 501 Not Implemented).</p>
-      <p className="muted">{children}</p>
-    </section>
-  );
-}
-
 export function formatDate(iso: string | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);

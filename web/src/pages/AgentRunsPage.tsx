@@ -4,8 +4,8 @@
 import { useState, type FormEvent } from "react";
 import type { KbSummary } from "../api.ts";
 import { AgentRunView, type AgentRun } from "../components/AgentRunView.tsx";
-import { ErrorNote, formatDate, Loading, NotAvailable, PageTitle } from "../components/common.tsx";
-import { isNotImplemented, useInterval, useLoad } from "../hooks.ts";
+import { ErrorNote, formatDate, Loading, PageTitle } from "../components/common.tsx";
+import { useInterval, useLoad } from "../hooks.ts";
 import { useSession } from "../session.ts";
 
 const TOOLS = [
@@ -87,38 +87,34 @@ export function AgentRunsPage() {
   return (
     <>
       <PageTitle sub="What each agent did, step by step; calls that need your approval wait here.">Agent runs</PageTitle>
-      {isNotImplemented(runs.error) ? (
-        <NotAvailable feature="Agent runs">This server does not offer agent runs.</NotAvailable>
-      ) : (
-        <div className="agent-layout">
-          <div className="agent-side">
-            <StartForm
-              onStarted={(id) => {
-                setSelected(id);
-                runs.reload();
-              }}
-            />
-            <section className="panel" aria-labelledby="runs-title">
-              <h2 id="runs-title">Runs</h2>
-              {runs.error ? <ErrorNote error={runs.error} title="Agent runs could not be listed" /> : null}
-              {runs.loading && !runs.data ? <Loading what="agent runs" /> : null}
-              {runs.data && runs.data.length === 0 ? <p className="muted">No agent has run yet.</p> : null}
-              <ul className="run-list">
-                {runs.data?.map((r) => (
-                  <li key={r.id}>
-                    <button type="button" className={`run-item${r.id === open ? " selected" : ""}`} aria-current={r.id === open ? "true" : undefined} onClick={() => setSelected(r.id)}>
-                      <span className="run-goal">{r.goal ?? r.id}</span>
-                      <span className={`badge status-${r.status}`}>{r.pending.length ? `waiting (${r.pending.length})` : r.status}</span>
-                      <span className="muted small">{formatDate(r.createdAt)}</span>
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          </div>
-          <div className="agent-main">{open ? <AgentRunView key={open} id={open} onChanged={runs.reload} /> : null}</div>
+      <div className="agent-layout">
+        <div className="agent-side">
+          <StartForm
+            onStarted={(id) => {
+              setSelected(id);
+              runs.reload();
+            }}
+          />
+          <section className="panel" aria-labelledby="runs-title">
+            <h2 id="runs-title">Runs</h2>
+            {runs.error ? <ErrorNote error={runs.error} title="Agent runs could not be listed" /> : null}
+            {runs.loading && !runs.data ? <Loading what="agent runs" /> : null}
+            {runs.data && runs.data.length === 0 ? <p className="muted">No agent has run yet.</p> : null}
+            <ul className="run-list">
+              {runs.data?.map((r) => (
+                <li key={r.id}>
+                  <button type="button" className={`run-item${r.id === open ? " selected" : ""}`} aria-current={r.id === open ? "true" : undefined} onClick={() => setSelected(r.id)}>
+                    <span className="run-goal">{r.goal ?? r.id}</span>
+                    <span className={`badge status-${r.status}`}>{r.pending.length ? `waiting (${r.pending.length})` : r.status}</span>
+                    <span className="muted small">{formatDate(r.createdAt)}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
         </div>
-      )}
+        <div className="agent-main">{open ? <AgentRunView key={open} id={open} onChanged={runs.reload} /> : null}</div>
+      </div>
     </>
   );
 }

@@ -1,12 +1,12 @@
 // Published evaluation reports: the list with each one's headline figure, and the chosen report's
 // figures, chart and full HTML page. Reports hold benchmark results, so every signed-in key may read them.
 import { useState } from "react";
-import { ErrorNote, Loading, NotAvailable, PageTitle } from "../components/common.tsx";
+import { ErrorNote, Loading, PageTitle } from "../components/common.tsx";
 import { listReports } from "../components/ReportApi.tsx";
 import { ReportDetail } from "../components/ReportDetail.tsx";
 import { ReportEmpty } from "../components/ReportEmpty.tsx";
 import { ReportList } from "../components/ReportList.tsx";
-import { isNotImplemented, useLoad } from "../hooks.ts";
+import { useLoad } from "../hooks.ts";
 import { useSession } from "../session.ts";
 
 export function EvalReportsPage() {
@@ -18,8 +18,7 @@ export function EvalReportsPage() {
   const selected = chosen !== undefined && readable.some((r) => r.id === chosen) ? chosen : readable[0]?.id;
 
   let body;
-  if (list.error && isNotImplemented(list.error)) body = <NotAvailable feature="Eval reports">Reports published by strata eval appear here.</NotAvailable>;
-  else if (list.error) body = <ErrorNote error={list.error} title="The reports could not be loaded" />;
+  if (list.error) body = <ErrorNote error={list.error} title="The reports could not be loaded" />;
   else if (!list.data) body = <Loading what="reports" />;
   else if (list.data.length === 0) body = <ReportEmpty />;
   else {

@@ -2,11 +2,11 @@
 // with their status, and the chosen run with its loss chart drawn live. Shapes: docs/api.md
 // ("Training runs").
 import { useState } from "react";
-import { ErrorNote, formatDate, Loading, NotAvailable, PageTitle } from "../components/common.tsx";
+import { ErrorNote, formatDate, Loading, PageTitle } from "../components/common.tsx";
 import type { TrainingRunSummary } from "../components/TrainingLive.tsx";
 import { TrainingRunPanel } from "../components/TrainingRunPanel.tsx";
 import { TrainingStartForm } from "../components/TrainingStartForm.tsx";
-import { isNotImplemented, useInterval, useLoad } from "../hooks.ts";
+import { useInterval, useLoad } from "../hooks.ts";
 import { useSession } from "../session.ts";
 
 function RunList({ runs, open, onOpen }: { runs: TrainingRunSummary[]; open: string | undefined; onOpen: (id: string) => void }) {
@@ -38,14 +38,6 @@ export function TrainingRunsPage() {
   useInterval(runs.reload, 3000, (runs.data ?? []).some((r) => r.status === "running"));
   const open = selected ?? runs.data?.[0]?.id;
   const canStart = me.scopes.includes("ingest") && me.scopes.includes("read");
-  if (isNotImplemented(runs.error)) {
-    return (
-      <>
-        <PageTitle>Training runs</PageTitle>
-        <NotAvailable feature="Training runs">This server does not offer training runs.</NotAvailable>
-      </>
-    );
-  }
   return (
     <>
       <PageTitle sub="Pretrain a small model on the text of a knowledge base, and watch its loss fall.">Training runs</PageTitle>

@@ -7,14 +7,9 @@ import type { ProgressListener } from "../../../core/events.js";
 import type { Llama } from "../../../nn/llama.js";
 import { type KVCache, crossEntropy, noGrad } from "../../../tensor/index.js";
 import { reusablePrefix } from "./prompt-prefix.js";
-import { windowedLoss } from "./windowed-loss.js";
+import { windowedLoss, type LossTotals } from "./windowed-loss.js";
 
-export interface LossTotals {
-  /** Tokens predicted (scored). */
-  tokens: number;
-  /** Summed negative log-likelihood of those tokens, in nats. */
-  nll: number;
-}
+export type { LossTotals };
 
 /**
  * What the provider drives: LlamaInference here (CPU) or GpuLlamaInference (gpu-engine.ts), whose

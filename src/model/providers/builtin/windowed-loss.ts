@@ -2,7 +2,14 @@
 // engines alike: each window predicts its own next tokens, and the totals are summed in nats.
 import { StrataError, throwIfAborted } from "../../../core/errors.js";
 import type { ProgressListener } from "../../../core/events.js";
-import type { LossTotals } from "./engine.js";
+
+/** What a loss pass adds up (the engines' `loss` returns it). */
+export interface LossTotals {
+  /** Tokens predicted (scored). */
+  tokens: number;
+  /** Summed negative log-likelihood of those tokens, in nats. */
+  nll: number;
+}
 
 /** The mean next-token loss of one window: `targets[i]` follows `input[i]`. */
 export type WindowLoss = (input: Int32Array, targets: Int32Array) => number | Promise<number>;

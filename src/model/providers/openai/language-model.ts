@@ -1,5 +1,7 @@
 // A LanguageModel over any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
-// llama.cpp's server, LM Studio…), spoken over plain fetch.
+// llama.cpp's server, LM Studio…), spoken over plain fetch. As with the local providers, a stream
+// cancelled mid-answer (the caller's signal, or close()) ends with finish "aborted" and the text so
+// far (test/model/conformance.ts is the contract); close() cancels what is in flight.
 import { StrataError } from "../../../core/errors.js";
 import { LANGUAGE_MODEL_SPEC, unsupported } from "../../capabilities.js";
 import { estimateTokens } from "../../usage.js";
@@ -33,6 +35,9 @@ class OpenAiLanguageModel implements LanguageModel {
   /** Whether the server implements tools and schemas is known only when it answers (see `post`). */
   readonly capabilities = { tools: "maybe", jsonSchema: "maybe", streaming: true, logprobs: false } as const;
   readonly id: string;
+  private closed = false;
+  /** Cancels the requests in flight when the model is closed. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly cfg: OpenAiConfig) {
     this.id = cfg.ref;
@@ -44,13 +49,19 @@ class OpenAiLanguageModel implements LanguageModel {
     return completionResult(this.cfg, request, call, startedAt);
   }
 
+  /** The request's signal merged with close(); USAGE once closed. */
+  private signalFor(request: GenerateRequest): AbortSignal {
+    if (this.closed) throw new StrataError("USAGE", `${this.id} is closed`, "create the model again to use it");
+    return request.signal ? AbortSignal.any([request.signal, this.closing.signal]) : this.closing.signal;
+  }
+
   /**
    * POSTs the chat request. A 400 that names tools (or schemas) when the request carried them is
    * the server saying it lacks the feature: that becomes MODEL_UNSUPPORTED, which callers act on.
    */
   private async post(request: GenerateRequest, stream: boolean): Promise<OpenAiCall> {
     try {
-      return await postJson(this.cfg, CHAT_PATH, buildChatBody(this.cfg.model, request, stream), request.signal, stream ? "text/event-stream" : "application/json");
+      return await postJson(this.cfg, CHAT_PATH, buildChatBody(this.cfg.model, request, stream), this.signalFor(request), stream ? "text/event-stream" : "application/json");
     } catch (e) {
       if (!(e instanceof StrataError) || e.code !== "MODEL_BAD_REQUEST") throw e;
       const where = `the server at ${displayUrl(this.cfg.baseUrl)} (${e.message})`;
@@ -78,8 +89,10 @@ class OpenAiLanguageModel implements LanguageModel {
     const answer = new StreamAssembler();
     let done = false;
     let events = 0;
+    const cancelled = (): boolean => request.signal?.aborted === true || this.closing.signal.aborted;
     try {
       for await (const event of readSse(body)) {
+        if (cancelled()) break;
         if (event.data === "[DONE]") {
           done = true;
           break;
@@ -105,7 +118,13 @@ class OpenAiLanguageModel implements LanguageModel {
         if (text) yield { type: "text-delta", text };
       }
     } catch (e) {
-      throw call.fail(e);
+      if (!cancelled()) throw call.fail(e);
+    }
+    if (cancelled()) {
+      // Cut short on purpose: the text so far, no half-sent tool calls, usage estimated from the text.
+      const parts = { ...answer.parts([]), usage: undefined };
+      yield { type: "finish", result: { ...buildResult(cfg, { ...request, responseSchema: undefined }, parts, startedAt), finishReason: "aborted" } };
+      return;
     }
     // A finish reason without [DONE] is a complete answer from a terse server; neither is a cut one.
     if (!done && !answer.finished) {
@@ -126,7 +145,9 @@ class OpenAiLanguageModel implements LanguageModel {
   }
 
   async close(): Promise<void> {
-    // Nothing is held between requests: fetch manages its own connections.
+    // Nothing else is held between requests: fetch manages its own connections.
+    this.closed = true;
+    this.closing.abort();
   }
 }
 
