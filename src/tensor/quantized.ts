@@ -7,7 +7,6 @@
 
 import { StrataError } from "../core/errors.js";
 import { QK, QUANT_BLOCK_BYTES, type QuantType, halfToFloat } from "./kernels/quant.js";
-import type { Tensor } from "./tensor.js";
 
 export type { QuantType } from "./kernels/quant.js";
 
@@ -16,6 +15,17 @@ export interface QuantizedWeight {
   /** out·in/32 blocks, row by row of the [out, in] weight. */
   bytes: Uint8Array;
 }
+
+/** What a twin needs of its float32 weight (a Tensor; declared here so ops.ts → this file → tensor.ts is no cycle). */
+interface Weight {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly size: number;
+  readonly ndim: number;
+  readonly shape: readonly number[];
+  isContiguous(): boolean;
+}
+type Tensor = Weight;
 
 /** Each twin with the elements its per-use spot check reads and the values the blocks give there. */
 const twins = new WeakMap<Tensor, { q: QuantizedWeight; at: number[]; want: Float32Array }>();

@@ -295,3 +295,15 @@ export function sampleBatch(ds: TokenDataset, range: TokenRange, batch: number, 
   }
   return { ids, targets, shape: [batch, block] };
 }
+
+/**
+ * Where a fine-tuning run's batches come from (pretraining samples windows of the token file
+ * instead): micro-batch k of the whole run, and fixed evaluation batches.
+ */
+export interface BatchSource {
+  train(k: number): Batch;
+  evalBatches(): { train: Batch[]; val: Batch[] };
+  /** One line for the chart's "Data" row. */
+  describe: string;
+  sizes: { tokens: number; trainTokens: number; valTokens: number };
+}

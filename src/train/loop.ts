@@ -28,17 +28,7 @@ import type { Stepper } from "./stepper.js";
 
 const EVAL_SEED_OFFSET = 0xe7a1;
 
-/**
- * Where a fine-tuning run's batches come from (pretraining samples windows of the token file
- * instead): micro-batch k of the whole run, and fixed evaluation batches.
- */
-export interface BatchSource {
-  train(k: number): Batch;
-  evalBatches(): { train: Batch[]; val: Batch[] };
-  /** One line for the chart's "Data" row. */
-  describe: string;
-  sizes: { tokens: number; trainTokens: number; valTokens: number };
-}
+export type { BatchSource } from "./dataset.js";
 
 /** What the loop needs of a run: an opened pretraining run (token windows) or a fine-tuning run (a BatchSource). */
 export type LoopRun = Omit<OpenedRun, "ds" | "split" | "existing" | "gpuCtx" | "close"> & { ds?: TokenDataset; split?: { train: TokenRange; val: TokenRange } };

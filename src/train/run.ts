@@ -12,7 +12,7 @@ import {
 } from "../formats/checkpoint.js";
 import type { AdapterState } from "../formats/checkpoint.js";
 import type { GpuContext, GpuOptions } from "../nn/gpu/context.js";
-import type { BatchSource } from "./loop.js";
+import type { BatchSource } from "./dataset.js";
 import { Llama, type LlamaConfig, validateConfig } from "../nn/index.js";
 import { type DeviceName, Rng } from "../tensor/index.js";
 import { Tokenizer, loadTokenizer } from "../tokenizer/index.js";

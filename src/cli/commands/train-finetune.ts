@@ -7,7 +7,7 @@ import { setThreads } from "../../tensor/index.js";
 import { type FinetuneEvent, type FinetuneObjective, type FinetuneResult, type TrainEvent, type TrainSettings, finetune } from "../../train/index.js";
 import { usageError } from "../errors.js";
 import { type CommandContext, withCommand } from "../run.js";
-import { eventLog, formatDuration, intFlag, parseNumber, parseSeed, trainDisplay } from "./train.js";
+import { eventLog, formatDuration, intFlag, parseNumber, parseSeed, trainDisplay } from "./train-common.js";
 
 interface FinetuneFlags {
   base?: string;
