@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { KnowledgeStore } from "../../knowledge/store/sqlite-store.js";
 import { storeLocation } from "../../knowledge/store/location.js";
-import { PgKnowledgeStore } from "../../knowledge/store/postgres/pg-store.js";
-import { copyToPostgres, verifyCopy } from "../../knowledge/store/postgres/copy-from-sqlite.js";
+import type { PgKnowledgeStore } from "../../knowledge/store/postgres/pg-store.js";
 import { usageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
 import { type CommandContext, withCommand } from "../run.js";
@@ -33,6 +32,9 @@ export function registerMigrate(program: Command): void {
       if (!flags.from || !flags.to) throw usageError("--from <dir> and --to <url> are required", "e.g. strata migrate --from ./kb --to postgres://user@host/db");
       if (storeLocation(flags.from).kind !== "folder") throw usageError("--from takes a knowledge-base folder", "copying from PostgreSQL back to a folder is not available yet");
       if (storeLocation(flags.to).kind !== "postgres") throw usageError("--to takes a postgres:// URL", "e.g. --to postgres://user@host/db?schema=kb");
+      // Loaded here, not at startup: other commands never load the PostgreSQL client.
+      const { PgKnowledgeStore } = await import("../../knowledge/store/postgres/pg-store.js");
+      const { copyToPostgres, verifyCopy } = await import("../../knowledge/store/postgres/copy-from-sqlite.js");
       const from = KnowledgeStore.open(flags.from, { readonly: true });
       const progress = progressDisplay({ quiet: false });
       let to: PgKnowledgeStore | undefined;
