@@ -107,6 +107,8 @@ test("question types come from the interrogative phrase; a type match needs some
     ["What did the treaty give France?", "other"],
   ];
   for (const [q, t] of cases) assert.equal(answerTypeOf(q), t, q);
+  assert.equal(holdsAnswerType("reason", "OAPEC blocked all oil deliveries in response to the airlift.", new Set()), true);
+  assert.equal(holdsAnswerType("reason", "OAPEC blocked all oil deliveries to the United States.", new Set()), false);
   const words = new Set(["when", "did", "the", "war", "end", "1945"]);
   assert.equal(holdsAnswerType("time", "The war ended in 1918.", words), true);
   assert.equal(holdsAnswerType("time", "The war of 1945 ended.", words), false);

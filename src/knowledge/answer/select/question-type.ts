@@ -39,7 +39,7 @@ const MONTH = "(?:january|february|march|april|may|june|july|august|september|oc
 const TIME = new RegExp(`\\b(?:1\\d{3}|20\\d{2}|\\d{1,4}s|\\d+(?:st|nd|rd|th)|${MONTH})\\b|\\b(?:centur(?:y|ies)|decades?|BC|AD|BCE|CE)\\b`, "i");
 const NUMBER_WORDS = "(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|percent)";
 const QUANTITY = new RegExp(`\\d|%|\\b${NUMBER_WORDS}\\b`, "i");
-const REASON = /\b(?:because|due to|owing to|thanks to|since|so that|in order to|as a result|result(?:ed|s)? (?:of|in|from)|caus(?:e|ed|es|ing)|led to|leads? to|reasons?|so as to|aimed? (?:at|to))\b/i;
+const REASON = /\b(?:because|due to|in (?:response|reaction|retaliation|protest|order) (?:to|for|against)|for fear of|to (?:avoid|prevent|protect|ensure)|owing to|thanks to|since|so that|in order to|as a result|result(?:ed|s)? (?:of|in|from)|caus(?:e|ed|es|ing)|led to|leads? to|reasons?|so as to|aimed? (?:at|to))\b/i;
 // A capitalised word that does not start the sentence: a name (person, place, organisation).
 const NAME = /(?<=[\p{L}\p{N},;:)]\s+)\p{Lu}[\p{L}'’.-]*/gu;
 
