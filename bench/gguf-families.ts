@@ -9,7 +9,8 @@
 //
 // One generation = the prompt in one batch + `tokens` greedy tokens from an empty cache (llama.cpp
 // first; Strata then generates as many as llama.cpp did, which stops early at an end-of-generation
-// token). Strata dequantizes Q8_0 to float32 at load, so its Q8_0 speed is its F32 speed.
+// token). Strata decodes Q8_0 files on their blocks (an int8 kernel, decision 0022) and runs the
+// prompt through sgemm on the float32 weights it also keeps.
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
