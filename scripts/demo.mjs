@@ -31,7 +31,7 @@ function strata(args, { json = true } = {}) {
 }
 
 const questions = [
-  "Which database does the knowledge base store use?",
+  "Which database driver does the knowledge store use?",
   "How does Strata answer when no language model is configured?",
   "What happens when an ingest is killed midway?",
 ];
