@@ -72,6 +72,17 @@ describe("fine-tuning", () => {
     assert.deepEqual(y.state.history.train.map((p) => p.loss), x.state.history.train.map((p) => p.loss));
   });
 
+  test("early stop: the run ends once the validation loss has not improved for N evaluations", async () => {
+    const events: Array<{ type: string; step?: number }> = [];
+    const r = await finetune({ runDir: join(dir, "early"), objective: "sft", base: baseRun, data: sftData, method: "lora", lora: { rank: 4, alpha: 8 }, earlyStopPatience: 2, train: { ...LORA_TRAIN, lr: 0.5, minLr: 0.5, steps: 40, evalInterval: 1 }, chart: false, onEvent: (e) => events.push(e) });
+    assert.equal(r.stoppedEarly, true);
+    assert.ok(r.steps < 40, `stopped at ${r.steps}`);
+    const vals = (await readCheckpoint(join(dir, "early"))).state.history.val.map((p) => p.loss);
+    const best = vals.indexOf(Math.min(...vals));
+    assert.equal(vals.length - 1 - best, 2, `val losses ${vals.map((v) => v.toFixed(3)).join(" ")}`);
+    assert.ok(events.some((e) => e.type === "early-stop" && e.step === r.steps));
+  });
+
   test("full SFT trains every weight", async () => {
     const out = join(dir, "sft-full");
     const r = await finetune({ runDir: out, objective: "sft", base: baseRun, data: sftData, method: "full", train: { ...LORA_TRAIN, lr: 3e-3, steps: 4 }, chart: false });
