@@ -107,6 +107,15 @@ describe("fine-tuning", () => {
     assert.match(html, /Held-out accuracy/);
   });
 
+  test("full DPO keeps a frozen copy of the base as reference: starts at log 2, then the margin grows", async () => {
+    const out = join(dir, "dpo-full");
+    const r = await finetune({ runDir: out, objective: "dpo", base: baseRun, data: dpoData, method: "full", beta: 0.5, train: { ...LORA_TRAIN, lr: 3e-3, batchSize: 2, steps: 6, evalInterval: 6 }, chart: false });
+    const ck = await readCheckpoint(out);
+    assert.ok(Math.abs(ck.state.history.train[0]!.loss - Math.log(2)) < 1e-5);
+    assert.equal(r.trainable, r.parameters);
+    assert.ok(r.metrics!.rewardMargin! > 0, JSON.stringify(r.metrics));
+  });
+
   test("refusals: rank above a layer's dimension, nothing left after filtering, SFT data for DPO", async () => {
     await assert.rejects(finetune({ runDir: join(dir, "r1"), objective: "sft", base: baseRun, data: sftData, lora: { rank: 33 }, chart: false }), isStrataError("INVALID_CONFIG", /rank 33 exceeds the dimension of layers\.0\.attention\.wq/));
     assert.equal(existsSync(join(dir, "r1")), false, "a refused run leaves no folder behind");
