@@ -72,6 +72,17 @@ describe("fine-tuning", () => {
     assert.deepEqual(y.state.history.train.map((p) => p.loss), x.state.history.train.map((p) => p.loss));
   });
 
+  test("early stop: the run ends once the validation loss has not improved for N evaluations", async () => {
+    const events: Array<{ type: string; step?: number }> = [];
+    const r = await finetune({ runDir: join(dir, "early"), objective: "sft", base: baseRun, data: sftData, method: "lora", lora: { rank: 4, alpha: 8 }, earlyStopPatience: 2, train: { ...LORA_TRAIN, lr: 0.5, minLr: 0.5, steps: 40, evalInterval: 1 }, chart: false, onEvent: (e) => events.push(e) });
+    assert.equal(r.stoppedEarly, true);
+    assert.ok(r.steps < 40, `stopped at ${r.steps}`);
+    const vals = (await readCheckpoint(join(dir, "early"))).state.history.val.map((p) => p.loss);
+    const best = vals.indexOf(Math.min(...vals));
+    assert.equal(vals.length - 1 - best, 2, `val losses ${vals.map((v) => v.toFixed(3)).join(" ")}`);
+    assert.ok(events.some((e) => e.type === "early-stop" && e.step === r.steps));
+  });
+
   test("full SFT trains every weight", async () => {
     const out = join(dir, "sft-full");
     const r = await finetune({ runDir: out, objective: "sft", base: baseRun, data: sftData, method: "full", train: { ...LORA_TRAIN, lr: 3e-3, steps: 4 }, chart: false });
@@ -94,6 +105,15 @@ describe("fine-tuning", () => {
     const html = readFileSync(r.chart!, "utf8");
     assert.match(html, /Held-out metrics/);
     assert.match(html, /Held-out accuracy/);
+  });
+
+  test("full DPO keeps a frozen copy of the base as reference: starts at log 2, then the margin grows", async () => {
+    const out = join(dir, "dpo-full");
+    const r = await finetune({ runDir: out, objective: "dpo", base: baseRun, data: dpoData, method: "full", beta: 0.5, train: { ...LORA_TRAIN, lr: 3e-3, batchSize: 2, steps: 6, evalInterval: 6 }, chart: false });
+    const ck = await readCheckpoint(out);
+    assert.ok(Math.abs(ck.state.history.train[0]!.loss - Math.log(2)) < 1e-5);
+    assert.equal(r.trainable, r.parameters);
+    assert.ok(r.metrics!.rewardMargin! > 0, JSON.stringify(r.metrics));
   });
 
   test("refusals: rank above a layer's dimension, nothing left after filtering, SFT data for DPO", async () => {
