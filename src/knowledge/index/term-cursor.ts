@@ -26,13 +26,18 @@ export function termScore(w: number, tfBody: number, tfTitle: number, lenBody: n
   return (w * tf * (p.k1 + 1.0)) / (tf + p.k1);
 }
 
+// Decode buffers for the bounds of short lists (one per blob per query: allocating them each time
+// was a visible share of a SciFact query).
+const boundRowids = new Float64Array(BLOCK_SIZE);
+const boundTfBody = new Uint32Array(BLOCK_SIZE);
+const boundTfTitle = new Uint32Array(BLOCK_SIZE);
+
 /** The largest score of the term in a block: best body part plus best title part, then saturated. */
 function blockBound(blob: PostingsBlob, b: number, w: number, c: ScoreContext): number {
   if (blob.small) {
     let max = 0;
-    const r = new Float64Array(BLOCK_SIZE), tb = new Uint32Array(BLOCK_SIZE), tt = new Uint32Array(BLOCK_SIZE);
-    const n = blob.decode(b, r, tb, tt);
-    for (let i = 0; i < n; i++) max = Math.max(max, termScore(w, tb[i]!, tt[i]!, c.lenBody[r[i]!] ?? 0, c.lenTitle[r[i]!] ?? 0, c));
+    const n = blob.decode(b, boundRowids, boundTfBody, boundTfTitle);
+    for (let i = 0; i < n; i++) max = Math.max(max, termScore(w, boundTfBody[i]!, boundTfTitle[i]!, c.lenBody[boundRowids[i]!] ?? 0, c.lenTitle[boundRowids[i]!] ?? 0, c));
     return max;
   }
   const p = c.params;
