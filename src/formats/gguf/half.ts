@@ -1,6 +1,8 @@
 // IEEE half (F16) and bfloat16 (BF16) conversions to and from float32, bit-exact with round to
 // nearest, ties to even — the rounding ggml uses when it writes either type.
 
+import { halfToFloat } from "../../tensor/kernels/quant.js";
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -30,14 +32,8 @@ export function f32ToF16(x: number): number {
   return sign | h;
 }
 
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
+/** IEEE half bits → float: the engine's own conversion (tensor/ sits below formats/, so it owns it). */
+export const f16ToF32: (h: number) => number = halfToFloat;
 
 export function f32ToBf16(x: number): number {
   f32[0] = x;
