@@ -4,15 +4,8 @@ import { z } from "zod";
 import { StrataError } from "../core/errors.js";
 import { checkSchedule } from "./schedule.js";
 
-export interface TrainSettings {
-  /** Optimizer steps to reach (a resumed run continues to this count). */
-  steps: number;
-  /** Sequences per micro-batch. */
-  batchSize: number;
-  /** Tokens per sequence (≤ the model's maxSeq). */
-  blockSize: number;
-  /** Micro-batches whose gradients are summed (averaged) into one step. */
-  gradAccum: number;
+/** The learning-rate schedule and AdamW: what every trainer (language model, diffusion) is stepped by. */
+export interface OptimizerSettings {
   lr: number;
   minLr: number;
   warmupSteps: number;
@@ -24,6 +17,17 @@ export interface TrainSettings {
   eps: number;
   /** Clip the global gradient norm to this (0: no clipping). */
   gradClip: number;
+}
+
+export interface TrainSettings extends OptimizerSettings {
+  /** Optimizer steps to reach (a resumed run continues to this count). */
+  steps: number;
+  /** Sequences per micro-batch. */
+  batchSize: number;
+  /** Tokens per sequence (≤ the model's maxSeq). */
+  blockSize: number;
+  /** Micro-batches whose gradients are summed (averaged) into one step. */
+  gradAccum: number;
   /** Evaluate every N steps (and at the end). */
   evalInterval: number;
   /** Batches per evaluation, for each of the training and validation estimates. */

@@ -4,20 +4,11 @@
 import { StrataError } from "../../core/errors.js";
 import type { DitConfig } from "../../nn/diffusion/config.js";
 import { checkSchedule } from "../schedule.js";
+import type { OptimizerSettings } from "../settings.js";
 
-export interface DiffusionSettings {
+export interface DiffusionSettings extends OptimizerSettings {
   steps: number;
   batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  /** Cosine decay horizon (default: steps, fixed when the run starts). */
-  decaySteps: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  gradClip: number;
   /** Share of training examples whose prompt is replaced by the null condition (classifier-free guidance). */
   condDropout: number;
   evalInterval: number;
