@@ -5,6 +5,7 @@
 // (field lengths, document, chunk id, liveness) is mirrored in memory and caught up from the
 // generation counter, like the embedded ChunkTable, so another process's writes are seen too.
 import { idf } from "../../bm25.js";
+import { BlobCache } from "../../index/blob-cache.js";
 import { CorruptPostings, PostingsBlob } from "../../index/postings-codec.js";
 import { TermCursor, type ScoreContext } from "../../index/term-cursor.js";
 import { topK, type Scored } from "../../index/top-k.js";
@@ -16,32 +17,6 @@ import type { SqlRunner } from "./sql.js";
 
 const BLOB_CACHE_BYTES = 128 * 1024 * 1024;
 const MAX_ALLOWED_ENTRIES = 64;
-
-/** Checked blobs by (segment, term), least recently used out first; absent pairs cached as null. */
-class BlobLru {
-  private readonly entries = new Map<string, PostingsBlob | null>();
-  private bytes = 0;
-  constructor(private readonly maxBytes: number) {}
-
-  get(key: string): PostingsBlob | null | undefined {
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
-  }
-
-  set(key: string, blob: PostingsBlob | null): void {
-    this.entries.set(key, blob);
-    this.bytes += (blob?.buf.length ?? 0) + 64;
-    for (const [k, v] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= (v?.buf.length ?? 0) + 64;
-    }
-  }
-}
 
 /** Chunk facts by rowid, mirrored from the chunks table and the tombstone log. */
 class ChunkMirror {
@@ -98,7 +73,7 @@ class ChunkMirror {
 
 export class PgLexicalSearch {
   private readonly mirror = new ChunkMirror();
-  private readonly cache = new BlobLru(BLOB_CACHE_BYTES);
+  private readonly cache = new BlobCache(BLOB_CACHE_BYTES);
   private readonly allowed = new Map<string, Uint8Array>();
   private allowedAt = -1;
   private segments: number[] = [];
@@ -188,7 +163,7 @@ export class PgLexicalSearch {
     const missing: [number, number][] = [];
     for (const s of segments) {
       for (const t of termIds) {
-        const hit = this.cache.get(`${s}:${t}`);
+        const hit = this.cache.peek(s, t);
         if (hit === undefined) missing.push([s, t]);
         else out.set(`${s}:${t}`, hit);
       }
@@ -210,7 +185,7 @@ export class PgLexicalSearch {
         }
         throw e;
       }
-      this.cache.set(key, blob);
+      this.cache.put(s, t, blob);
       out.set(key, blob);
     }
     return out;
